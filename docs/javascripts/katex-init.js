@@ -1,0 +1,13 @@
+// Render the math that pymdownx.arithmatex (generic mode) leaves as \( \) and \[ \] spans.
+// document$ emits on the first load and after every instant navigation, so math is rendered
+// again on each page the reader moves to without a full reload.
+document$.subscribe(() => {
+  for (const element of document.querySelectorAll(".arithmatex")) {
+    const source = element.textContent.trim();
+    const display = source.startsWith("\\[");
+    katex.render(source.slice(2, -2), element, {
+      displayMode: display,
+      throwOnError: false, // the build already refused malformed TeX; never blank a page
+    });
+  }
+});

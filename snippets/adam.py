@@ -1,0 +1,170 @@
+"""Adam from scratch, checked against torch.optim.Adam."""
+# --8<-- [start:setup]
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+torch.manual_seed(0)
+device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+# --8<-- [end:setup]
+
+# --8<-- [start:bias_correction]
+beta1, beta2 = 0.9, 0.999
+g = torch.tensor(2.0, device=device)  # the same gradient at every step
+m = torch.zeros((), device=device)  # m_0 = 0: the average starts at zero, not at g
+v = torch.zeros((), device=device)
+for t in range(1, 11):
+    m = beta1 * m + (1 - beta1) * g  # m_t = β1 m_{t-1} + (1-β1) g_t
+    v = beta2 * v + (1 - beta2) * g**2  # v_t = β2 v_{t-1} + (1-β2) g_t²
+    if t == 1:  # after one step the raw averages are far too small ...
+        torch.testing.assert_close(m, (1 - beta1) * g)  # 0.1 g
+        torch.testing.assert_close(v, (1 - beta2) * g**2)  # 0.001 g²
+        assert 3 < m / v.sqrt() < 3.3  # uncorrected, step 1 would be 3.2 lr instead of lr
+    torch.testing.assert_close(m / (1 - beta1**t), g)  # ... m̂_t = m_t / (1-β1^t) = g at every t
+    torch.testing.assert_close(v / (1 - beta2**t), g**2)  # v̂_t = v_t / (1-β2^t) = g² at every t
+assert 6 < m / v.sqrt() < 7  # uncorrected, step 10 would be 6.5 lr instead of lr
+print(f"after 10 steps: m = {m:.4f}, m̂ = {m / (1 - beta1**10):.4f}, g = {g:.4f}")
+# --8<-- [end:bias_correction]
+
+
+# --8<-- [start:optimizer]
+def moments(p, g, state, beta1, beta2):
+    """Update both moving averages in place; return them bias-corrected."""
+    if not state:  # first step for this parameter
+        state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+    state["t"] += 1
+    t, m, v = state["t"], state["m"], state["v"]
+    m.mul_(beta1).add_(g, alpha=1 - beta1)  # m_t = β1 m_{t-1} + (1-β1) g_t
+    v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v_t = β2 v_{t-1} + (1-β2) g_t²
+    return m / (1 - beta1**t), v / (1 - beta2**t)  # m̂_t, v̂_t
+
+
+def adam_update(p, g, state, lr, betas, eps):
+    m_hat, v_hat = moments(p, g, state, *betas)
+    p.sub_(lr * m_hat / (v_hat.sqrt() + eps))  # θ_t = θ_{t-1} - lr m̂_t / (√v̂_t + ε)
+
+
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, update=adam_update):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+        self.update = update  # the per-tensor rule; swapped below to test variants
+
+    @torch.no_grad()  # the update itself must not be recorded by autograd
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:  # every tensor keeps its own m, v and t
+                    lr, betas, eps = group["lr"], group["betas"], group["eps"]
+                    self.update(p, p.grad, self.state[p], lr, betas, eps)
+# --8<-- [end:optimizer]
+
+
+# --8<-- [start:data]
+X = torch.randn(256, 4, device=device)  # synthetic regression: y = sin(X w) + noise
+y = torch.sin(X @ torch.randn(4, 1, device=device)) + 0.1 * torch.randn(256, 1, device=device)
+batches = [torch.randint(0, 256, (32,), device=device) for _ in range(100)]  # same for all runs
+start = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 1)).to(device)
+
+
+def train(make_optimizer, loss_scale=1.0):
+    model = copy.deepcopy(start)  # every run starts from identical weights
+    opt = make_optimizer(model.parameters())
+    for idx in batches:
+        loss = loss_scale * F.mse_loss(model(X[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model
+
+
+@torch.no_grad()
+def gap(a, b):  # largest absolute difference between the parameters of two models
+    return max((pa - pb).abs().max() for pa, pb in zip(a.parameters(), b.parameters()))
+# --8<-- [end:data]
+
+# --8<-- [start:check]
+ours = train(lambda ps: Adam(ps, lr=0.01))
+reference = train(lambda ps: torch.optim.Adam(ps, lr=0.01))
+# Same math, different float32 rounding (torch uses lerp_ and divides √v by √(1-β2^t)): a few
+# ulps (~1e-7) per step drift to ~5e-7 over 100 steps. 1e-5 leaves 20x room, and the wrong
+# variants below miss it by orders of magnitude.
+tolerance = dict(rtol=1e-5, atol=1e-5)
+torch.testing.assert_close(ours.state_dict(), reference.state_dict(), **tolerance)
+print(f"ours vs torch.optim.Adam after {len(batches)} steps: max gap {gap(ours, reference):.1e}")
+# --8<-- [end:check]
+
+
+# --8<-- [start:eps_tiny]
+def eps_inside_update(p, g, state, lr, betas, eps):
+    m_hat, v_hat = moments(p, g, state, *betas)
+    p.sub_(lr * m_hat / (v_hat + eps).sqrt())  # θ_t = θ_{t-1} - lr m̂_t / √(v̂_t + ε): wrong
+
+
+tiny = 1e-8  # scales every gradient to ~1e-8, so √v̂ is comparable to ε
+ours_tiny = train(lambda ps: Adam(ps, lr=0.01), loss_scale=tiny)
+inside_tiny = train(lambda ps: Adam(ps, lr=0.01, update=eps_inside_update), loss_scale=tiny)
+reference_tiny = train(lambda ps: torch.optim.Adam(ps, lr=0.01), loss_scale=tiny)
+torch.testing.assert_close(ours_tiny.state_dict(), reference_tiny.state_dict(), **tolerance)
+moved_ref, moved_inside = gap(reference_tiny, start), gap(inside_tiny, start)
+assert moved_inside < 0.01 * moved_ref  # √(v̂+ε) ≈ 1e-4 ≫ |g|: the weights barely move
+inside = train(lambda ps: Adam(ps, lr=0.01, update=eps_inside_update))  # ordinary gradients
+assert gap(inside, reference) < 0.05 * gap(reference, start)  # nearly the same trajectory
+print(f"gradients ~1e-8: torch moved weights {moved_ref:.1e}, eps-inside moved {moved_inside:.1e}")
+print(f"ordinary gradients: eps-inside vs torch.optim.Adam: max gap {gap(inside, reference):.1e}")
+# --8<-- [end:eps_tiny]
+
+
+# --8<-- [start:eps_zero]
+def step_on_zero_gradient(optimizer_class, eps):
+    p = torch.ones(3, device=device, requires_grad=True)
+    p.grad = torch.zeros(3, device=device)  # e.g. a unit that got no signal from this batch
+    optimizer_class([p], eps=eps).step()
+    return p.detach()
+
+
+for optimizer_class in (Adam, torch.optim.Adam):
+    assert step_on_zero_gradient(optimizer_class, eps=0.0).isnan().all()  # 0 / (√0 + 0) = 0/0
+    unmoved = step_on_zero_gradient(optimizer_class, eps=1e-8)  # 0 / (√0 + ε) = 0
+    torch.testing.assert_close(unmoved, torch.ones(3, device=device))
+# --8<-- [end:eps_zero]
+
+
+# --8<-- [start:notes_reading]
+def notes_update(p, g, state, lr, betas, eps):
+    """The notes read literally: divide by the square root of the previous squared gradient."""
+    m_hat, _ = moments(p, g, state, *betas)
+    previous = state.get("previous", g)  # no previous gradient at t = 1: use this one
+    p.sub_(lr * m_hat / ((previous * previous).sqrt() + eps))  # lr m̂_t / (√(g_{t-1}²) + ε)
+    state["previous"] = g.clone()  # p.grad may be overwritten in place next step
+
+
+notes = train(lambda ps: Adam(ps, lr=0.01, update=notes_update))
+assert gap(notes, reference) > 1.0  # not a rounding gap: it blows up (ours passed at 1e-5)
+print(f"notes' reading vs torch.optim.Adam: max gap {gap(notes, reference):.1e}")
+# --8<-- [end:notes_reading]
+
+
+# --8<-- [start:step_size]
+def step_sizes(gradients, lr=1e-3):
+    """Feed a fixed sequence of gradients to our Adam; return |θ_t - θ_{t-1}| at every step."""
+    p = torch.zeros_like(gradients[0], requires_grad=True)
+    opt, sizes = Adam([p], lr=lr), []
+    for g in gradients:
+        before = p.detach().clone()
+        p.grad = g
+        opt.step()
+        sizes.append((p.detach() - before).abs())
+    return torch.stack(sizes)
+
+
+scales = torch.tensor([1e-3, 1.0, 1e3], device=device)  # three parameters, gradients 10⁶ apart
+constant = step_sizes([scales] * 50)
+torch.testing.assert_close(constant, torch.full_like(constant, 1e-3), rtol=1e-4, atol=0.0)  # ≈ lr
+volatile = step_sizes([scales * (-1) ** t for t in range(50)])  # same size, sign flips every step
+assert (volatile[-1] < 0.1 * 1e-3).all()  # m̂ averages to ~0 while v̂ stays g²: small steps
+print("gradients", ", ".join(f"{s:.0e}" for s in scales))
+print("steps, constant gradient", ", ".join(f"{s:.2e}" for s in constant[-1]))
+print("steps, sign flipping    ", ", ".join(f"{s:.2e}" for s in volatile[-1]))
+# --8<-- [end:step_size]

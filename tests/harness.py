@@ -1,0 +1,520 @@
+"""Run the Python a page shows, exactly as MkDocs renders it.
+
+A page goes through four steps:
+
+1. ``expand``: the Markdown body (front matter removed, as MkDocs does) is passed through
+   pymdownx.snippets' own preprocessor, configured from ``mkdocs.yml``. A second, tagged pass
+   records where every expanded line came from (``docs/page.md:LINE`` or ``snippets/x.py:LINE``).
+2. ``scan_fences``: every fenced block is found, in any spelling (```` ``` ```` or ``~~~``, indented
+   inside tabs and admonitions, ``py``/``python``/``python3``/``{.python}``, with attributes).
+3. ``extract``: pytest-codeblocks' extraction API reads the blocks and their markers (``cont``,
+   ``expected-output``, ``pytest.mark.skip(reason=...)``, ...). Every Python fence must be claimed
+   by an extracted block, or the page fails naming the fence.
+4. ``run_page``: the blocks run in page order in one fresh namespace, with seeds reset, sockets
+   refused and a time limit. A failure names the page line, the snippet line and the exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import linecache
+import os
+import random
+import re
+import signal
+import traceback
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import markdown
+import pytest
+import pytest_socket
+from mkdocs.config import load_config
+from mkdocs.utils.meta import get_data
+from pytest_codeblocks import extract_from_buffer
+
+ROOT = Path(os.environ.get("NOTES_ROOT", Path(__file__).resolve().parent.parent))
+DOCS = ROOT / "docs"
+SNIPPETS = ROOT / "snippets"
+PROSE_ONLY_FILE = Path(__file__).resolve().parent / "prose_only.txt"
+PAGE_TIMEOUT_S = float(os.environ.get("NOTES_PAGE_TIMEOUT", "60"))
+
+PYTHON_LANGS = {"py", "py3", "python", "python3", "pycon", "pyodide"}
+FENCE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+TAG_RE = re.compile(r"\x1f(\d+)\x1f$")
+
+
+class PageError(Exception):
+    """A page cannot be run as written; the message names the page and line."""
+
+
+class PageTimeout(BaseException):
+    """Raised by the alarm inside page code that ran too long (BaseException: code can't swallow it)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Expansion, as MkDocs does it
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    path: str  # relative to the repository root
+    line: int  # 1-based
+
+    def __str__(self):
+        return f"{self.path}:{self.line}"
+
+
+@cache
+def markdown_config():
+    """The Markdown extensions and their settings, read by MkDocs' own config loader."""
+    config = load_config(config_file=str(ROOT / "mkdocs.yml"))
+    return config.markdown_extensions, config.mdx_configs
+
+
+def new_markdown():
+    extensions, configs = markdown_config()
+    return markdown.Markdown(extensions=extensions, extension_configs=configs)
+
+
+def rel(path, root: Path = ROOT) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def expand(page: Path, root: Path = ROOT) -> tuple[list[str], list[Origin], list[Origin]]:
+    """The page body after includes, and the origin of each of its lines.
+
+    The first pass is pymdownx.snippets exactly as MkDocs runs it. The second pass reads the
+    same files through a ``read_lines`` that appends an invisible tag to each line; as snippets
+    copies lines verbatim (adding only the directive's indentation), each tag survives and names
+    its file and line. Page lines carry no tag and are matched to the page in order.
+    """
+    source = page.read_text(encoding="utf-8")
+    body, _meta = get_data(source)
+    front_matter_lines = source.count("\n") - body.count("\n")
+    page_rel = rel(page, root)
+
+    cwd = os.getcwd()
+    os.chdir(root)  # snippets' base_path is relative to the working directory, as for `mkdocs build`
+    try:
+        processor = new_markdown().preprocessors["snippet"]
+        try:
+            plain = processor.run(body.split("\n"))
+        except Exception as error:  # SnippetMissingError and friends
+            raise PageError(f"{page_rel}: include failed: {type(error).__name__}: {error}") from None
+
+        table: list[Origin] = []
+        read_lines = processor.read_lines
+
+        def tagged_read_lines(path):
+            lines = read_lines(path)
+            start = len(table)
+            table.extend(Origin(rel(path, root), n) for n in range(1, len(lines) + 1))
+            return [f"{line}\x1f{start + i}\x1f" for i, line in enumerate(lines)]
+
+        processor.read_lines = tagged_read_lines
+        tagged = processor.run(body.split("\n"))
+    finally:
+        os.chdir(cwd)
+
+    origins: list[Origin] = []
+    on_page: list[Origin] = []  # the page line a reader sees it under: itself, or its include directive
+    stripped = []
+    page_lines = body.split("\n")
+    cursor = 0  # next page line not yet matched
+    directive = None
+    for line in tagged:
+        tag = TAG_RE.search(line)
+        if tag:
+            if directive is None:  # first included line after page text: find the directive line
+                k = cursor
+                while k < len(page_lines) and "--8<--" not in page_lines[k]:
+                    k += 1
+                directive = Origin(page_rel, min(k, len(page_lines) - 1) + 1 + front_matter_lines)
+            stripped.append(line[: tag.start()])
+            origins.append(table[int(tag.group(1))])
+            on_page.append(directive)
+            continue
+        directive = None
+        stripped.append(line)
+        # A page line is copied unchanged (an escaped `;--8<--` loses its `;`); directives vanish.
+        while cursor < len(page_lines) and line not in (page_lines[cursor], page_lines[cursor].replace(";", "", 1)):
+            cursor += 1
+        here = Origin(page_rel, min(cursor, len(page_lines) - 1) + 1 + front_matter_lines)
+        origins.append(here)
+        on_page.append(here)
+        cursor += 1
+
+    if stripped != plain:  # tags must never change what is rendered; if they did, blame the page only
+        origins = list(on_page)
+    return plain, origins, on_page
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Fences in every spelling
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fence:
+    start: int  # index of the opening line in the expanded lines
+    end: int  # index of the closing line
+    indent: int
+    char: str
+    info: str
+    language: str
+    body: list[str]  # content lines with the fence's indentation removed
+
+    @property
+    def is_python(self):
+        return self.language in PYTHON_LANGS
+
+
+def language_of(info: str) -> str:
+    """`python title="x"` -> python; `{.python .extra}` -> python; `py3` -> py3."""
+    info = info.strip()
+    if info.startswith("{"):
+        classes = re.findall(r"\.([\w+-]+)", info)
+        return classes[0].lower() if classes else ""
+    return re.split(r"[\s{]", info, maxsplit=1)[0].lower() if info else ""
+
+
+def scan_fences(lines: list[str]) -> list[Fence]:
+    fences = []
+    i = 0
+    while i < len(lines):
+        m = FENCE_RE.match(lines[i])
+        if not m or (m["fence"][0] == "`" and "`" in m["info"]):
+            i += 1
+            continue
+        indent = len(m["indent"].expandtabs(4))
+        char, width = m["fence"][0], len(m["fence"])
+        closing = re.compile(rf"^[ \t]*{re.escape(char)}{{{width},}}[ \t]*$")
+        j = i + 1
+        while j < len(lines) and not closing.match(lines[j]):
+            j += 1
+        body = [_dedent(line, indent) for line in lines[i + 1 : j]]
+        fences.append(Fence(i, j, indent, char, m["info"].strip(), language_of(m["info"]), body))
+        i = j + 1
+    return fences
+
+
+def _dedent(line: str, indent: int) -> str:
+    stripped = line.lstrip(" ")
+    return line[min(indent, len(line) - len(stripped)) :]
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Extraction with pytest-codeblocks
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    code: str
+    lines: list[int]  # expanded-line index of every code line
+    fence: Fence
+    marks: list[str] = field(default_factory=list)
+    expected_output: str | None = None
+    ignore_whitespace: bool = False
+    importorskip: str | None = None
+
+
+def normalised_for_codeblocks(lines: list[str], fences: list[Fence]) -> str:
+    """pytest-codeblocks reads ``` fences only: give it ~~~ fences as ``` of the same width."""
+    out = list(lines)
+    for f in fences:
+        if f.char == "~":
+            for k in (f.start, f.end):
+                if k < len(out):
+                    out[k] = out[k].replace("~", "`")
+    return "\n".join(out) + "\n"
+
+
+def extract(page_rel: str, lines: list[str], on_page: list[Origin]) -> list[Block]:
+    fences = scan_fences(lines)
+    by_start = {f.start: f for f in fences}
+
+    def where(index):
+        return on_page[index]
+
+    try:
+        raw = extract_from_buffer(io.StringIO(normalised_for_codeblocks(lines, fences)))
+    except RuntimeError as error:
+        raise PageError(f"{page_rel}: pytest-codeblocks cannot read the page: {error}") from None
+
+    claimed: set[int] = set()
+    blocks = []
+    for cb in raw:
+        first = by_start.get(cb.lineno - 1)
+        if first is None:
+            raise PageError(f"{where(cb.lineno - 1)}: a code block the fence scanner did not see")
+        claimed.add(first.start)
+        if cb.expected_output is not None:
+            claimed.update(f.start for f in fences if f.start > first.start and f.body and
+                           "\n".join(f.body) + "\n" == cb.expected_output)
+        if not first.is_python:
+            continue
+        code_lines = list(range(first.start + 1, first.end))
+        rest = cb.code[len("".join(line + "\n" for line in first.body)) :]
+        later = iter(f for f in fences if f.start > first.start)
+        while rest:  # `cont` blocks were appended to this one: find the fences they came from
+            nxt = next(later, None)
+            if nxt is None:
+                raise PageError(f"{where(first.start)}: cannot locate a `cont` block")
+            text = "".join(line + "\n" for line in nxt.body)
+            if rest.startswith(text):
+                claimed.add(nxt.start)
+                code_lines += range(nxt.start + 1, nxt.end)
+                rest = rest[len(text) :]
+        blocks.append(
+            Block(
+                code=cb.code,
+                lines=code_lines,
+                fence=first,
+                marks=list(cb.marks),
+                expected_output=cb.expected_output,
+                ignore_whitespace=cb.expected_output_ignore_whitespace,
+                importorskip=cb.importorskip,
+            )
+        )
+
+    unclaimed = [f for f in fences if f.is_python and f.start not in claimed]
+    if unclaimed:
+        details = "\n".join(f"  {where(f.start)}: fence {lines[f.start].strip()!r}" for f in unclaimed)
+        raise PageError(
+            f"{page_rel}: Python code block(s) that the suite cannot run "
+            f"(write them as ```python fences):\n{details}"
+        )
+    return blocks
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Running a page
+# ---------------------------------------------------------------------------------------------
+
+
+def reset_state():
+    """What every page and snippet starts from: fixed seeds, default dtype, grad on, no figures."""
+    import numpy
+    import torch
+
+    random.seed(0)
+    numpy.random.seed(0)
+    torch.manual_seed(0)  # seeds every device's generator too
+    torch.set_default_dtype(torch.float32)
+    torch.set_grad_enabled(True)
+    if "matplotlib.pyplot" in __import__("sys").modules:
+        __import__("matplotlib.pyplot").pyplot.close("all")
+
+
+@contextlib.contextmanager
+def guarded(label: str):
+    """Seeds reset, sockets refused, and a wall-clock limit for the code run inside."""
+    reset_state()
+
+    def on_alarm(signum, frame):
+        raise PageTimeout(f"{label} ran longer than {PAGE_TIMEOUT_S:g} s (NOTES_PAGE_TIMEOUT)")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, PAGE_TIMEOUT_S)
+    pytest_socket.disable_socket(allow_unix_socket=True)
+    try:
+        yield
+    finally:
+        pytest_socket.enable_socket()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def describe_exception(error: BaseException) -> str:
+    if isinstance(error, pytest_socket.SocketBlockedError):
+        return f"network access refused: page and snippet code must not open sockets ({error})"
+    if isinstance(error, PageTimeout):
+        return f"timed out: {error}"
+    text = "".join(traceback.format_exception_only(type(error), error)).rstrip()
+    return text
+
+
+@dataclass
+class PageRun:
+    page: str
+    blocks_run: int
+    blocks_skipped: list[str]
+    output: str
+
+
+def evaluate_mark(mark: str, namespace: dict):
+    """Turn '<!--pytest.mark.skip(reason="...")-->' into (name, args, kwargs)."""
+    import sys
+
+    import torch
+
+    decorator = eval(mark, {"pytest": pytest, "torch": torch, "sys": sys, "os": os})
+    return decorator.mark
+
+
+def skip_reason(block: Block, namespace: dict, where: str) -> str | None:
+    """The reason a block is skipped, or None when it runs. A skip without a reason is an error."""
+    if block.importorskip:
+        try:
+            __import__(block.importorskip)
+        except ImportError:
+            return f"module {block.importorskip!r} is not installed"
+    for text in block.marks:
+        mark = evaluate_mark(text, namespace)
+        if mark.name not in {"skip", "skipif", "xfail"}:
+            raise PageError(f"{where}: unsupported marker {text!r} (skip, skipif, xfail are)")
+        if mark.name == "xfail":
+            continue
+        reason = mark.kwargs.get("reason") or (mark.args[0] if mark.name == "skip" and mark.args else "")
+        if not reason:
+            raise PageError(f"{where}: {text!r} skips a block without a reason; give reason=\"...\"")
+        condition = True if mark.name == "skip" else (mark.args[0] if mark.args else mark.kwargs.get("condition"))
+        if isinstance(condition, str):
+            condition = eval(condition, namespace)
+        if condition:
+            return reason
+    return None
+
+
+def expected_exception(block: Block, namespace: dict):
+    """`pytest.mark.xfail(raises=X, reason=...)`: the block must raise X (strictly)."""
+    for text in block.marks:
+        mark = evaluate_mark(text, namespace)
+        if mark.name == "xfail":
+            raises = mark.kwargs.get("raises", Exception)
+            return raises
+    return None
+
+
+def run_page(page: Path, root: Path = ROOT) -> PageRun:
+    page_rel = rel(page, root)
+    lines, origins, on_page = expand(page, root)
+    blocks = extract(page_rel, lines, on_page)
+    prose_only = page_rel in prose_only_pages()
+    if prose_only and blocks:
+        raise PageError(f"{page_rel} is listed in {rel(PROSE_ONLY_FILE)} but has Python blocks; remove it there")
+
+    namespace = {"__name__": "__main__", "__file__": str(page)}
+    output = io.StringIO()
+    run, skipped = 0, []
+
+    def origin_text(index):
+        """`docs/page.md:LINE`, and `(from snippets/x.py:LINE)` for included code."""
+        if origins[index] != on_page[index]:
+            return f"{on_page[index]} (from {origins[index]})"
+        return str(on_page[index])
+
+    with guarded(page_rel):
+        for number, block in enumerate(blocks, 1):
+            where = origin_text(block.fence.start)
+            reason = skip_reason(block, namespace, where)
+            if reason is not None:
+                skipped.append(f"{where}: skipped: {reason}")
+                continue
+            filename = f"<{page_rel} block {number}>"
+            linecache.cache[filename] = (len(block.code), None, block.code.splitlines(True), filename)
+            try:
+                compiled = compile(block.code, filename, "exec")
+            except SyntaxError as error:
+                index = block.lines[(error.lineno or 1) - 1] if block.lines else block.fence.start
+                raise PageError(f"{origin_text(index)}: SyntaxError: {error.msg}\n    {lines[index].strip()}") from None
+            raises = expected_exception(block, namespace)
+            captured = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(captured):
+                    exec(compiled, namespace)
+            except (Exception, PageTimeout) as error:
+                output.write(captured.getvalue())
+                if raises is not None and isinstance(error, raises):
+                    run += 1
+                    continue
+                frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
+                index = block.lines[frames[-1].lineno - 1] if frames else block.fence.start
+                trace = "".join(
+                    f"  {origin_text(block.lines[f.lineno - 1])}: {f.line}\n" if f.filename == filename
+                    else f"  {f.filename}:{f.lineno}: {f.line}\n"
+                    for f in traceback.extract_tb(error.__traceback__)[1:]
+                )
+                raise PageError(
+                    f"{origin_text(index)}: {describe_exception(error)}\n"
+                    f"    {lines[index].strip()}\n"
+                    f"Traceback (page lines mapped):\n{trace}"
+                    f"Output so far:\n{output.getvalue()[-2000:]}"
+                ) from None
+            finally:
+                linecache.cache.pop(filename, None)
+            output.write(captured.getvalue())
+            if raises is not None:
+                raise PageError(f"{where}: block is marked to raise {raises.__name__} but ran without error")
+            if block.expected_output is not None:
+                got, want = captured.getvalue(), block.expected_output
+                if block.ignore_whitespace:
+                    got, want = re.sub(r"\s+", "", got), re.sub(r"\s+", "", want)
+                if got != want:
+                    raise PageError(
+                        f"{where}: output differs from the expected-output block\n"
+                        f"--- expected\n{block.expected_output}--- got\n{captured.getvalue()}"
+                    )
+            run += 1
+
+    if run == 0 and not prose_only:
+        raise PageError(
+            f"{page_rel}: no Python block was executed. Add one, or list the page in {rel(PROSE_ONLY_FILE)}"
+            + (f"\n" + "\n".join(skipped) if skipped else "")
+        )
+    return PageRun(page_rel, run, skipped, output.getvalue())
+
+
+def run_snippet(path: Path, root: Path = ROOT) -> str:
+    """A snippet alone, as `python snippets/x.py` runs it: fresh namespace, same guards."""
+    import runpy
+    import sys
+
+    captured = io.StringIO()
+    argv = sys.argv
+    sys.argv = [str(path)]
+    try:
+        with guarded(rel(path, root)), contextlib.redirect_stdout(captured):
+            runpy.run_path(str(path), run_name="__main__")
+    except (Exception, PageTimeout) as error:
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == path]
+        at = f"{rel(path, root)}:{frames[-1].lineno}: " if frames else f"{rel(path, root)}: "
+        line = f"\n    {frames[-1].line}" if frames else ""
+        raise PageError(
+            f"{at}{describe_exception(error)}{line}\n{traceback.format_exc()}\nOutput so far:\n{captured.getvalue()[-2000:]}"
+        ) from None
+    finally:
+        sys.argv = argv
+    return captured.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Inventory
+# ---------------------------------------------------------------------------------------------
+
+
+def markdown_pages() -> list[Path]:
+    return sorted(DOCS.rglob("*.md"))
+
+
+def snippet_files() -> list[Path]:
+    return sorted(SNIPPETS.glob("*.py"))
+
+
+def prose_only_pages() -> set[str]:
+    if not PROSE_ONLY_FILE.exists():
+        return set()
+    entries = set()
+    for line in PROSE_ONLY_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            entries.add(line)
+    return entries

@@ -1,0 +1,287 @@
+"""Planted faults: each guard of the suite must fail loudly, naming the page, line and reason.
+
+Harness faults run in this process against pages written to a temporary folder. Build faults run
+`mkdocs build --strict` on a scratch copy of the project with the faulty pages added.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness import PageError, ROOT, run_page, run_snippet
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    """A scratch project root with its own docs/ and snippets/; mkdocs.yml's settings still apply."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "snippets").mkdir()
+    return tmp_path
+
+
+def page_error(root: Path, page: Path) -> str:
+    with pytest.raises(PageError) as caught:
+        run_page(page, root)
+    return str(caught.value)
+
+
+def test_wrong_value_in_a_snippet_assert_names_page_and_snippet_lines(scratch):
+    write(scratch / "snippets/planted_wrong_value.py", """
+        import torch
+
+        ours = torch.tensor([1.0, 2.0])
+        torch.testing.assert_close(ours, torch.tensor([1.0, 2.5]))
+    """)
+    page = write(scratch / "docs" / "wrong.md", """
+        # Wrong
+
+        Some prose.
+
+        ```python
+        --8<-- "snippets/planted_wrong_value.py"
+        ```
+    """)
+    message = page_error(scratch, page)
+    assert "docs/wrong.md:6 (from snippets/planted_wrong_value.py:4): AssertionError" in message
+    assert "AssertionError" in message and "torch.testing.assert_close(ours" in message
+    with pytest.raises(PageError, match=r"snippets/planted_wrong_value.py:4: AssertionError"):
+        run_snippet(scratch / "snippets" / "planted_wrong_value.py", scratch)
+
+
+@pytest.mark.parametrize(
+    "fence, close",
+    [("```py", "```"), ("```python3", "```"), ('```python title="x.py"', "```"),
+     ("~~~python", "~~~"), ("``` {.python}", "```"), ("```py3 linenums=\"1\"", "```")],
+)
+def test_every_python_spelling_is_executed(scratch, fence, close):
+    page = write(scratch / "docs" / "spelling.md", f"""
+        # Spelling
+
+        {fence}
+        raise ValueError("this block ran")
+        {close}
+    """)
+    message = page_error(scratch, page)
+    assert f"docs/{page.name}:4: ValueError: this block ran" in message
+
+
+def test_python_inside_tabs_and_admonitions_is_executed(scratch):
+    page = write(scratch / "docs" / "nested.md", """
+        # Nested
+
+        === "Tab"
+
+            ```python
+            x = 1
+            ```
+
+        !!! warning "Inside"
+
+            ```python
+            assert x == 2, "the admonition block ran"
+            ```
+    """)
+    message = page_error(scratch, page)
+    assert f"docs/{page.name}:12: AssertionError: the admonition block ran" in message
+
+
+def test_missing_include_names_the_page(scratch):
+    page = write(scratch / "docs" / "missing.md", """
+        # Missing
+
+        ```python
+        --8<-- "snippets/does_not_exist.py"
+        ```
+    """)
+    message = page_error(scratch, page)
+    assert f"docs/{page.name}" in message and "does_not_exist.py" in message and "could not be found" in message
+
+
+def test_endless_loop_times_out_naming_the_line(scratch, monkeypatch):
+    monkeypatch.setattr(harness, "PAGE_TIMEOUT_S", 1.0)
+    page = write(scratch / "docs" / "loop.md", """
+        # Loop
+
+        ```python
+        n = 0
+        while True:
+            n += 1
+        ```
+    """)
+    message = page_error(scratch, page)
+    assert re.search(r"^docs/loop.md:[56]: timed out: docs/loop.md ran longer than 1 s", message), message
+
+
+def test_socket_connection_is_refused(scratch):
+    page = write(scratch / "docs" / "net.md", """
+        # Net
+
+        ```python
+        import urllib.request
+        urllib.request.urlopen("http://example.com", timeout=1)
+        ```
+    """)
+    message = page_error(scratch, page)
+    assert f"docs/{page.name}:5: network access refused" in message
+
+
+def test_skip_needs_a_reason_and_a_reason_is_reported(scratch):
+    silent = write(scratch / "docs" / "silent.md", """
+        # Silent
+
+        <!--pytest.mark.skip-->
+        ```python
+        raise SystemExit("never")
+        ```
+
+        ```python
+        x = 1
+        ```
+    """)
+    assert "without a reason" in page_error(scratch, silent)
+    honest = write(scratch / "docs" / "honest.md", """
+        # Honest
+
+        <!--pytest.mark.skip(reason="needs a GPU")-->
+        ```python
+        raise SystemExit("never")
+        ```
+
+        ```python
+        x = 1
+        ```
+    """)
+    result = run_page(honest, scratch)
+    assert result.blocks_run == 1 and "needs a GPU" in result.blocks_skipped[0]
+
+
+def test_a_page_without_executed_blocks_fails(scratch):
+    page = write(scratch / "docs" / "prose.md", """
+        # Prose
+
+        ```text
+        not python
+        ```
+    """)
+    assert "no Python block was executed" in page_error(scratch, page)
+
+
+def test_markers_cont_expected_output_and_xfail(scratch):
+    page = write(scratch / "docs" / "markers.md", """
+        # Markers
+
+        ```python
+        a = 2
+        ```
+
+        <!--pytest-codeblocks:cont-->
+        ```python
+        print(a * 21)
+        ```
+
+        <!--pytest-codeblocks:expected-output-->
+        ```text
+        42
+        ```
+
+        <!--pytest.mark.xfail(raises=ZeroDivisionError, reason="shows the error")-->
+        ```python
+        1 / 0
+        ```
+    """)
+    assert run_page(page, scratch).blocks_run == 2
+    wrong = write(scratch / "docs" / "wrong_output.md", """
+        # Wrong output
+
+        ```python
+        print(41)
+        ```
+
+        <!--pytest-codeblocks:expected-output-->
+        ```text
+        42
+        ```
+    """)
+    assert "output differs" in page_error(scratch, wrong)
+
+
+def test_seeds_are_reset_so_two_runs_print_the_same(scratch):
+    page = write(scratch / "docs" / "random.md", """
+        # Random
+
+        ```python
+        import random
+        import numpy
+        import torch
+        print(torch.randn(3), random.random(), numpy.random.rand())
+        ```
+    """)
+    first = run_page(page, scratch).output
+    run_page(page, scratch)  # consumes the generators once more
+    assert run_page(page, scratch).output == first
+
+
+def test_orphan_snippet_is_reported(scratch):
+    import test_snippets
+
+    write(scratch / "snippets/shown.py", "x = 1\n")
+    write(scratch / "snippets/orphan.py", "x = 2\n")
+    write(scratch / "docs/page.md", '# Page\n\n```python\n--8<-- "snippets/shown.py"\n```\n')
+    assert test_snippets.orphans([scratch / "docs/page.md"], sorted((scratch / "snippets").glob("*.py")), scratch) == [
+        "snippets/orphan.py"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Build faults: `mkdocs build --strict` on a scratch copy
+# ---------------------------------------------------------------------------------------------
+
+
+def scratch_build(tmp_path: Path, pages: dict[str, str]) -> subprocess.CompletedProcess:
+    copy = tmp_path / "project"
+    for name in ("docs", "snippets", "hooks"):
+        shutil.copytree(ROOT / name, copy / name)
+    shutil.copy(ROOT / "mkdocs.yml", copy / "mkdocs.yml")
+    (copy / "node_modules").symlink_to(ROOT / "node_modules")
+    for name, text in pages.items():
+        write(copy / "docs" / name, text)
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=copy, capture_output=True, text=True, env=env, timeout=240,
+    )
+
+
+def test_strict_build_fails_on_broken_link_anchor_and_tex(tmp_path):
+    result = scratch_build(tmp_path, {
+        "planted/link.md": "# Link\n\nSee [nowhere](../no-such-page.md).\n",
+        "planted/anchor.md": "# Anchor\n\nSee [Adam's math](../optimizers/adam.md#no-such-heading).\n",
+        "planted/tex.md": "# TeX\n\n$$\n\\frac{a}{\n$$\n",
+    })
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log
+    assert "'planted/link.md' contains a link '../no-such-page.md'" in log, log
+    assert "'planted/anchor.md' contains a link '../optimizers/adam.md#no-such-heading'" in log, log
+    assert "'planted/tex.md' contains malformed TeX" in log, log
+
+
+def test_strict_build_fails_on_missing_include(tmp_path):
+    result = scratch_build(tmp_path, {
+        "planted/include.md": '# Include\n\n```python\n--8<-- "snippets/does_not_exist.py"\n```\n',
+    })
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log
+    assert "does_not_exist.py" in log and "could not be found" in log, log

@@ -1,0 +1,23 @@
+"""Every page's Python, as the rendered page shows it, runs top to bottom in one namespace."""
+
+import warnings
+
+import pytest
+
+from harness import PageError, markdown_pages, rel, run_page
+
+PAGES = markdown_pages()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[rel(p) for p in PAGES])
+def test_page(page, record_property):
+    try:
+        result = run_page(page)
+    except PageError as error:
+        pytest.fail(str(error), pytrace=False)
+    print(result.output)
+    for note in result.blocks_skipped:
+        warnings.warn(note)
+    record_property("pages", 1)
+    record_property("executed_blocks", result.blocks_run)
+    record_property("skipped_blocks", len(result.blocks_skipped))

@@ -1,0 +1,109 @@
+"""The site builds with --strict, and the built HTML is self-contained: math, fonts and search are local."""
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from harness import DOCS, ROOT
+
+pytestmark = pytest.mark.xdist_group("site")  # one worker builds once for all site tests
+
+# Attributes through which a page makes the browser fetch something.
+LOADING_ATTRIBUTES = {
+    "script": "src", "img": "src", "iframe": "src", "source": "src", "video": "src",
+    "audio": "src", "embed": "src", "object": "data", "link": "href",
+}
+REMOTE = re.compile(r"^(https?:)?//", re.IGNORECASE)
+
+
+class Loads(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and not {"stylesheet", "preload", "modulepreload", "icon", "manifest",
+                                  "prefetch", "preconnect", "dns-prefetch"} & set((attrs.get("rel") or "").split()):
+            return
+        name = LOADING_ATTRIBUTES.get(tag)
+        if name and attrs.get(name):
+            self.urls.append((tag, attrs[name]))
+        if attrs.get("srcset"):
+            self.urls += [(tag, part.split()[0]) for part in attrs["srcset"].split(",")]
+
+
+def html_pages(site):
+    return sorted(site.rglob("*.html"))
+
+
+def test_strict_build_produces_every_page(site):
+    for page in DOCS.rglob("*.md"):
+        built = page.relative_to(DOCS).with_suffix("")
+        target = site / ("index.html" if built.name == "index" else built / "index.html")
+        if built.name == "index" and built.parent != Path("."):
+            target = site / built.parent / "index.html"
+        assert target.is_file(), f"{page.relative_to(ROOT)} was not built to {target.relative_to(site)}"
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    offenders = []
+    for page in html_pages(site):
+        parser = Loads()
+        parser.feed(page.read_text(encoding="utf-8"))
+        offenders += [f"{page.relative_to(site)}: <{tag}> {url}" for tag, url in parser.urls if REMOTE.match(url)]
+    for sheet in site.rglob("*.css"):
+        text = sheet.read_text(encoding="utf-8", errors="replace")
+        for url in re.findall(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""", text):
+            if REMOTE.match(url):
+                offenders.append(f"{sheet.relative_to(site)}: {url}")
+    assert not offenders, "the site must not load from third-party hosts:\n" + "\n".join(offenders)
+
+
+def test_katex_and_its_fonts_are_served_by_the_site(site):
+    katex = site / "assets" / "katex"
+    assert (katex / "katex.min.js").is_file() and (katex / "katex.min.css").is_file()
+    css = (katex / "katex.min.css").read_text(encoding="utf-8")
+    woff2 = set(re.findall(r"url\((fonts/[^)]+\.woff2)\)", css))
+    assert woff2, "KaTeX's stylesheet names no woff2 fonts: has its layout changed?"
+    missing = [font for font in woff2 if not (katex / font).is_file()]
+    assert not missing, f"fonts KaTeX asks for but the site lacks: {missing}"
+    for page in html_pages(site):
+        text = page.read_text(encoding="utf-8")
+        if 'class="arithmatex"' in text:
+            assert "assets/katex/katex.min.js" in text and "javascripts/katex-init.js" in text, page
+
+
+def test_concept_pages_have_math_tags_and_code(site):
+    for source in DOCS.rglob("*.md"):
+        if source.parent == DOCS:
+            continue  # home and site-wide pages
+        built = site / source.relative_to(DOCS).with_suffix("") / "index.html"
+        text = built.read_text(encoding="utf-8")
+        name = source.relative_to(ROOT)
+        assert 'class="arithmatex"' in text, f"{name}: a concept page states its math"
+        assert 'class="md-tag' in text, f"{name}: a concept page carries tags in its front matter"
+        assert '<div class="language-python highlight">' in text, f"{name}: no Python code block rendered"
+
+
+def test_copy_buttons_annotations_tabs_and_instant_navigation_are_on(site):
+    config = re.search(r'<script id="__config" type="application/json">(.*?)</script>',
+                       (site / "index.html").read_text(encoding="utf-8"), re.DOTALL)
+    features = set(json.loads(config.group(1))["features"])
+    assert {"content.code.copy", "content.code.annotate", "navigation.instant",
+            "search.suggest", "search.highlight"} <= features
+
+
+def test_search_splits_code_identifiers(site):
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    separator = re.compile(index["config"]["separator"])
+    def tokens(text):
+        return [t.lower() for t in separator.split(text) if t]
+    assert tokens("torch.optim.Adam") == ["torch", "optim", "adam"]
+    assert tokens("optimizer.zero_grad()") == ["optimizer", "zero", "grad"]
+    assert tokens("torch.optim.RMSprop(lr=0.01)") == ["torch", "optim", "rmsprop", "lr", "0.01"]
+    titles = {doc["title"] for doc in index["docs"]}
+    assert {"Adam", "Broadcasting", "Matrix multiplication"} <= titles
