@@ -146,7 +146,7 @@ B = torch.randn(3, 3, device=device)
 C = A @ B
 assert A.device == B.device == C.device  # the product runs where its inputs are
 assert C.device.type == device.type  # (device is "cuda", the tensor reports "cuda:0")
-on_cpu = torch.randn(3, 3)  # no device= : lands on the default device
+on_cpu = torch.randn(3, 3)  # noqa: device (no device=, so it lands on the default device)
 assert on_cpu.device.type == "cpu" == torch.get_default_device().type
 model = torch.nn.Linear(3, 2).to(device)  # .to moves every parameter of a model
 assert model.weight.device.type == device.type

@@ -23,6 +23,7 @@ import os
 import random
 import re
 import signal
+import sys
 import traceback
 from dataclasses import dataclass, field
 from functools import cache
@@ -42,6 +43,8 @@ PROSE_ONLY_FILE = Path(__file__).resolve().parent / "prose_only.txt"
 PAGE_TIMEOUT_S = float(os.environ.get("NOTES_PAGE_TIMEOUT", "60"))
 
 PYTHON_LANGS = {"py", "py3", "python", "python3", "pycon", "pyodide"}
+# Console transcripts (>>> prompts) cannot run as a program: the suite refuses them by name.
+UNRUNNABLE_LANGS = {"pycon", "pyodide"}
 FENCE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 TAG_RE = re.compile(r"\x1f(\d+)\x1f$")
 
@@ -285,6 +288,11 @@ def extract(page_rel: str, lines: list[str], on_page: list[Origin]) -> list[Bloc
             )
         )
 
+    transcripts = [f for f in fences if f.language in UNRUNNABLE_LANGS]
+    if transcripts:
+        details = "\n".join(f"  {where(f.start)}: fence {lines[f.start].strip()!r}" for f in transcripts)
+        raise PageError(f"{page_rel}: console transcripts are not run; show code as ```python and its"
+                        f" output as an expected-output block:\n{details}")
     unclaimed = [f for f in fences if f.is_python and f.start not in claimed]
     if unclaimed:
         details = "\n".join(f"  {where(f.start)}: fence {lines[f.start].strip()!r}" for f in unclaimed)
@@ -293,6 +301,53 @@ def extract(page_rel: str, lines: list[str], on_page: list[Origin]) -> list[Bloc
             f"(write them as ```python fences):\n{details}"
         )
     return blocks
+
+
+# ---------------------------------------------------------------------------------------------
+# Device honesty and reproducibility, read from the code
+# ---------------------------------------------------------------------------------------------
+
+TENSOR_FACTORIES = {
+    "tensor", "as_tensor", "zeros", "ones", "empty", "full", "rand", "randn", "randint",
+    "randperm", "arange", "linspace", "logspace", "eye",
+}
+ON_PURPOSE = "# noqa: device"
+
+
+def device_lint(code: str) -> list[int]:
+    """Lines that create a tensor with ``torch.<factory>(...)`` and no ``device=``.
+
+    On a CPU-only machine such a tensor is on the right device by accident; on a GPU it is not.
+    A line that means it (a demonstration of the default device) says so with ``# noqa: device``.
+    """
+    import ast
+
+    lines = code.splitlines()
+    offending = []
+    for node in ast.walk(ast.parse(code)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in TENSOR_FACTORIES
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "torch"
+            and not any(k.arg == "device" or k.arg is None for k in node.keywords)
+            and ON_PURPOSE not in lines[node.lineno - 1]
+        ):
+            offending.append(node.lineno)
+    return sorted(set(offending))
+
+
+def seeds_itself(code: str) -> bool:
+    """A snippet fixes its own seed at top level, so a reader who copies it gets the same output."""
+    import ast
+
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and func.attr == "manual_seed":
+                return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,8 +365,8 @@ def reset_state():
     torch.manual_seed(0)  # seeds every device's generator too
     torch.set_default_dtype(torch.float32)
     torch.set_grad_enabled(True)
-    if "matplotlib.pyplot" in __import__("sys").modules:
-        __import__("matplotlib.pyplot").pyplot.close("all")
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @contextlib.contextmanager
@@ -350,14 +405,9 @@ class PageRun:
     output: str
 
 
-def evaluate_mark(mark: str, namespace: dict):
-    """Turn '<!--pytest.mark.skip(reason="...")-->' into (name, args, kwargs)."""
-    import sys
-
-    import torch
-
-    decorator = eval(mark, {"pytest": pytest, "torch": torch, "sys": sys, "os": os})
-    return decorator.mark
+def evaluate_mark(mark: str):
+    """'pytest.mark.skip(reason="...")' (from a <!--...--> marker) -> its pytest Mark."""
+    return eval(mark, {"pytest": pytest}).mark
 
 
 def skip_reason(block: Block, namespace: dict, where: str) -> str | None:
@@ -368,7 +418,7 @@ def skip_reason(block: Block, namespace: dict, where: str) -> str | None:
         except ImportError:
             return f"module {block.importorskip!r} is not installed"
     for text in block.marks:
-        mark = evaluate_mark(text, namespace)
+        mark = evaluate_mark(text)
         if mark.name not in {"skip", "skipif", "xfail"}:
             raise PageError(f"{where}: unsupported marker {text!r} (skip, skipif, xfail are)")
         if mark.name == "xfail":
@@ -378,16 +428,18 @@ def skip_reason(block: Block, namespace: dict, where: str) -> str | None:
             raise PageError(f"{where}: {text!r} skips a block without a reason; give reason=\"...\"")
         condition = True if mark.name == "skip" else (mark.args[0] if mark.args else mark.kwargs.get("condition"))
         if isinstance(condition, str):
-            condition = eval(condition, namespace)
+            import torch
+
+            condition = eval(condition, {"torch": torch, "sys": sys, "os": os, **namespace})
         if condition:
             return reason
     return None
 
 
-def expected_exception(block: Block, namespace: dict):
+def expected_exception(block: Block):
     """`pytest.mark.xfail(raises=X, reason=...)`: the block must raise X (strictly)."""
     for text in block.marks:
-        mark = evaluate_mark(text, namespace)
+        mark = evaluate_mark(text)
         if mark.name == "xfail":
             raises = mark.kwargs.get("raises", Exception)
             return raises
@@ -412,6 +464,18 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
             return f"{on_page[index]} (from {origins[index]})"
         return str(on_page[index])
 
+    for block in blocks:
+        try:
+            unplaced = device_lint(block.code)
+        except SyntaxError:
+            continue  # reported with its line when the block runs
+        if unplaced:
+            details = "\n".join(f"  {origin_text(block.lines[n - 1])}: {lines[block.lines[n - 1]].strip()}" for n in unplaced)
+            raise PageError(
+                f"{page_rel}: tensors created without device= (they would stay on the CPU next to a GPU;"
+                f" add device=device, or end the line with {ON_PURPOSE!r} if that is the point):\n{details}"
+            )
+
     with guarded(page_rel):
         for number, block in enumerate(blocks, 1):
             where = origin_text(block.fence.start)
@@ -426,7 +490,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
             except SyntaxError as error:
                 index = block.lines[(error.lineno or 1) - 1] if block.lines else block.fence.start
                 raise PageError(f"{origin_text(index)}: SyntaxError: {error.msg}\n    {lines[index].strip()}") from None
-            raises = expected_exception(block, namespace)
+            raises = expected_exception(block)
             captured = io.StringIO()
             try:
                 with contextlib.redirect_stdout(captured):
@@ -476,7 +540,14 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
 def run_snippet(path: Path, root: Path = ROOT) -> str:
     """A snippet alone, as `python snippets/x.py` runs it: fresh namespace, same guards."""
     import runpy
-    import sys
+
+    code = path.read_text(encoding="utf-8")
+    unplaced = device_lint(code)
+    if unplaced:
+        details = "\n".join(f"  {rel(path, root)}:{n}: {code.splitlines()[n - 1].strip()}" for n in unplaced)
+        raise PageError(f"tensors created without device= (add device=device, or {ON_PURPOSE!r}):\n{details}")
+    if not seeds_itself(code):
+        raise PageError(f"{rel(path, root)}: call torch.manual_seed(...) at top level, so a copied snippet is reproducible")
 
     captured = io.StringIO()
     argv = sys.argv

@@ -42,8 +42,9 @@ def test_wrong_value_in_a_snippet_assert_names_page_and_snippet_lines(scratch):
     write(scratch / "snippets/planted_wrong_value.py", """
         import torch
 
-        ours = torch.tensor([1.0, 2.0])
-        torch.testing.assert_close(ours, torch.tensor([1.0, 2.5]))
+        torch.manual_seed(0)
+        ours = torch.tensor([1.0, 2.0], device="cpu")
+        torch.testing.assert_close(ours, torch.tensor([1.0, 2.5], device="cpu"))
     """)
     page = write(scratch / "docs" / "wrong.md", """
         # Wrong
@@ -55,9 +56,9 @@ def test_wrong_value_in_a_snippet_assert_names_page_and_snippet_lines(scratch):
         ```
     """)
     message = page_error(scratch, page)
-    assert "docs/wrong.md:6 (from snippets/planted_wrong_value.py:4): AssertionError" in message
+    assert "docs/wrong.md:6 (from snippets/planted_wrong_value.py:5): AssertionError" in message
     assert "AssertionError" in message and "torch.testing.assert_close(ours" in message
-    with pytest.raises(PageError, match=r"snippets/planted_wrong_value.py:4: AssertionError"):
+    with pytest.raises(PageError, match=r"snippets/planted_wrong_value.py:5: AssertionError"):
         run_snippet(scratch / "snippets" / "planted_wrong_value.py", scratch)
 
 
@@ -125,6 +126,7 @@ def test_endless_loop_times_out_naming_the_line(scratch, monkeypatch):
     assert re.search(r"^docs/loop.md:[56]: timed out: docs/loop.md ran longer than 1 s", message), message
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")  # pytest-socket also warns
 def test_socket_connection_is_refused(scratch):
     page = write(scratch / "docs" / "net.md", """
         # Net
@@ -226,12 +228,55 @@ def test_seeds_are_reset_so_two_runs_print_the_same(scratch):
         import random
         import numpy
         import torch
-        print(torch.randn(3), random.random(), numpy.random.rand())
+        print(torch.randn(3, device="cpu"), random.random(), numpy.random.rand())
         ```
     """)
     first = run_page(page, scratch).output
     run_page(page, scratch)  # consumes the generators once more
     assert run_page(page, scratch).output == first
+
+
+def test_tensor_created_without_device_is_refused(scratch):
+    write(scratch / "snippets/cpu_only.py", """
+        import torch
+
+        torch.manual_seed(0)
+        device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+        w = torch.randn(3, device=device)
+        x = torch.ones(3)
+        shown = torch.zeros(3)  # noqa: device
+        print(w @ x.to(device))
+    """)
+    page = write(scratch / "docs" / "device.md", """
+        # Device
+
+        ```python
+        --8<-- "snippets/cpu_only.py"
+        ```
+    """)
+    message = page_error(scratch, page)
+    assert "docs/device.md:4 (from snippets/cpu_only.py:6): x = torch.ones(3)" in message, message
+    assert "shown" not in message
+    with pytest.raises(PageError, match=r"snippets/cpu_only.py:6: x = torch.ones\(3\)"):
+        run_snippet(scratch / "snippets" / "cpu_only.py", scratch)
+
+
+def test_snippet_without_its_own_seed_is_refused(scratch):
+    snippet = write(scratch / "snippets/unseeded.py", "import torch\n\nprint(torch.randn(2, device='cpu'))\n")
+    with pytest.raises(PageError, match="call torch.manual_seed"):
+        run_snippet(snippet, scratch)
+
+
+def test_console_transcript_is_refused_by_name(scratch):
+    page = write(scratch / "docs" / "console.md", """
+        # Console
+
+        ```pycon
+        >>> 1 + 1
+        2
+        ```
+    """)
+    assert "docs/console.md:3: fence '```pycon'" in page_error(scratch, page)
 
 
 def test_orphan_snippet_is_reported(scratch):
