@@ -310,17 +310,19 @@ def scratch_build(tmp_path: Path, pages: dict[str, str]) -> subprocess.Completed
     )
 
 
-def test_strict_build_fails_on_broken_link_anchor_and_tex(tmp_path):
+def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
     result = scratch_build(tmp_path, {
         "planted/link.md": "# Link\n\nSee [nowhere](../no-such-page.md).\n",
         "planted/anchor.md": "# Anchor\n\nSee [Adam's math](../optimizers/adam.md#no-such-heading).\n",
         "planted/tex.md": "# TeX\n\n$$\n\\frac{a}{\n$$\n",
+        "planted/figure.md": '# Figure\n\n```python figure="Broken"\nraise ValueError("no picture")\n```\n',
     })
     log = result.stdout + result.stderr
     assert result.returncode != 0, log
     assert "'planted/link.md' contains a link '../no-such-page.md'" in log, log
     assert "'planted/anchor.md' contains a link '../optimizers/adam.md#no-such-heading'" in log, log
     assert "'planted/tex.md' contains malformed TeX" in log, log
+    assert "'planted/figure.md': figure block 'Broken' failed at build time: ValueError: no picture" in log, log
 
 
 def test_strict_build_fails_on_missing_include(tmp_path):

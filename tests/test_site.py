@@ -89,6 +89,16 @@ def test_concept_pages_have_math_tags_and_code(site):
         assert '<div class="language-python highlight">' in text, f"{name}: no Python code block rendered"
 
 
+def test_figure_blocks_are_drawn_at_build_time(site):
+    for source in DOCS.rglob("*.md"):
+        fences = len(re.findall(r'^\s*(?:```|~~~)+\s*python[^\n]*\bfigure="', source.read_text(encoding="utf-8"), re.M))
+        if not fences:
+            continue
+        page = site / source.relative_to(DOCS).with_suffix("") / "index.html"
+        drawn = page.read_text(encoding="utf-8").count('<figure class="notes-figure"><svg')
+        assert drawn >= fences, f"{source.relative_to(ROOT)}: {fences} figure blocks, {drawn} figures drawn"
+
+
 def test_copy_buttons_annotations_tabs_and_instant_navigation_are_on(site):
     config = re.search(r'<script id="__config" type="application/json">(.*?)</script>',
                        (site / "index.html").read_text(encoding="utf-8"), re.DOTALL)

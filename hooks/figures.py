@@ -1,0 +1,83 @@
+"""MkDocs hook: figures drawn by the page's own code when the site is built.
+
+A Python block fenced as ```python figure="Caption" is highlighted like any other block, run at
+build time (in a fresh namespace, torch seeded, matplotlib on the Agg backend), and every
+matplotlib figure it leaves open is inserted after it as inline SVG with the caption. Nothing is
+pasted: the picture is always the one the code draws now. The test suite runs the same block in
+page order like every other block.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+import os
+import traceback
+
+from pymdownx.superfences import highlight_validator
+
+log = logging.getLogger("mkdocs.hooks.figures")
+_page = {"src": "?"}  # the page being rendered: pages render one at a time, right after on_page_markdown
+
+
+def validator(language, inputs, options, attrs, md):
+    if "figure" not in inputs:
+        return False  # an ordinary block: the default highlighter takes it
+    options["figure"] = inputs.pop("figure")
+    return highlight_validator(language, inputs, options, attrs, md)
+
+
+def run_and_draw(source: str) -> list[str]:
+    """Run a figure block; return the SVG of each matplotlib figure it left open."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    plt.close("all")
+    torch.manual_seed(0)
+    with matplotlib.rc_context({"svg.hashsalt": "notes", "svg.fonttype": "path"}):
+        exec(compile(source, "<figure block>", "exec"), {"__name__": "__main__"})
+        svgs = []
+        for number in plt.get_fignums():
+            buffer = io.StringIO()
+            plt.figure(number).savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+            svg = buffer.getvalue()
+            svgs.append(svg[svg.index("<svg") :])  # drop the XML prolog and doctype
+        plt.close("all")
+    return svgs
+
+
+def formatter(source, language, class_name, options, md, **kwargs):
+    caption = options.pop("figure")
+    code = md.preprocessors["fenced_code_block"].highlight(
+        src=source, language=language, options=options, md=md, **kwargs
+    )
+    try:
+        svgs = run_and_draw(source)
+    except Exception as error:
+        # A warning, not an exception: `mkdocs build --strict` fails, and reports every fault at once.
+        log.warning("Doc file '%s': figure block %r failed at build time: %s: %s\n%s", _page["src"],
+                    caption, type(error).__name__, error, traceback.format_exc(limit=-3))
+        return code
+    if not svgs:
+        log.warning("Doc file '%s': figure block %r drew no matplotlib figure", _page["src"], caption)
+    figures = "".join(
+        f'<figure class="notes-figure">{svg}<figcaption>{html.escape(caption)}</figcaption></figure>'
+        for svg in svgs
+    )
+    return code + figures
+
+
+def on_page_markdown(markdown, page, **kwargs):
+    _page["src"] = page.file.src_uri
+    return markdown
+
+
+def on_config(config, **kwargs):
+    fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
+    fences.append({"name": "python", "class": "python", "validator": validator, "format": formatter})
+    return config
