@@ -77,6 +77,31 @@ def test_katex_and_its_fonts_are_served_by_the_site(site):
             assert "assets/katex/katex.min.js" in text and "javascripts/katex-init.js" in text, page
 
 
+def test_front_matter_parses_and_concept_pages_have_title_description_tags():
+    """MkDocs drops front matter it cannot parse without a word; here it is an error."""
+    import yaml
+
+    problems = []
+    for source in DOCS.rglob("*.md"):
+        text = source.read_text(encoding="utf-8")
+        name = source.relative_to(ROOT)
+        match = re.match(r"^---\n(.*?)\n---\n", text, re.DOTALL)
+        if not match:
+            problems.append(f"{name}: no front matter")
+            continue
+        try:
+            meta = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as error:
+            problems.append(f"{name}: front matter is not valid YAML: {error}")
+            continue
+        missing = [key for key in ("title", "description") if not meta.get(key)]
+        if source.parent != DOCS and not meta.get("tags"):
+            missing.append("tags")
+        if missing:
+            problems.append(f"{name}: front matter lacks {', '.join(missing)}")
+    assert not problems, "\n".join(problems)
+
+
 def test_concept_pages_have_math_tags_and_code(site):
     for source in DOCS.rglob("*.md"):
         if source.parent == DOCS:

@@ -9,5 +9,9 @@ document$.subscribe(() => {
       displayMode: display,
       throwOnError: false, // the build already refused malformed TeX; never blank a page
     });
+    // A formula wider than the page scrolls sideways: let keyboard users reach and scroll it.
+    if (display && element.scrollWidth > element.clientWidth) {
+      element.tabIndex = 0;
+    }
   }
 });

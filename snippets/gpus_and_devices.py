@@ -1,0 +1,215 @@
+"""GPUs and devices: where an operation runs, moving tensors and models, timing, layers, memory per example."""
+# --8<-- [start:setup]
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+torch.manual_seed(0)
+device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+# --8<-- [end:setup]
+
+# --8<-- [start:where]
+A = torch.randn(4, 3, device=device)
+B = torch.randn(3, 2, device=device)
+C = torch.relu(A @ B + 1).sum()              # no device named anywhere on this line
+assert A.device == B.device == C.device      # it ran where its inputs are; the result stays there
+assert C.device.type == device.type
+
+plain = torch.zeros(2)  # noqa: device (no device=, so it lands on the default device)
+assert plain.device.type == "cpu" == torch.get_default_device().type
+with torch.device(device):                   # a temporary default device for the factories inside
+    inside = torch.zeros(2)  # noqa: device (the with-block supplies the device)
+assert inside.device.type == device.type
+print(f"A: {A.device}, B: {B.device}, result: {C.device}; default device: {torch.get_default_device()}")
+# --8<-- [end:where]
+
+# --8<-- [start:move]
+x_cpu = torch.randn(3, device="cpu")         # a batch as a data loader would give it: on the CPU
+x_dev = x_cpu.to(device)                     # .to returns a tensor on device ...
+assert x_cpu.device.type == "cpu"            # ... and leaves the original where it was
+assert torch.equal(x_dev.cpu(), x_cpu)
+if device.type == "cpu":
+    assert x_dev is x_cpu                    # already there: .to returns the same tensor, no copy
+else:
+    assert x_dev is not x_cpu and x_dev.data_ptr() != x_cpu.data_ptr()  # a copy in the GPU's memory
+assert x_dev.to(device) is x_dev             # moving to where it already is costs nothing
+assert x_dev.to(device, copy=True) is not x_dev  # unless a copy is asked for
+
+x_cpu.to(device)                             # result thrown away: x_cpu itself is unchanged
+assert x_cpu.device.type == "cpu"
+
+model = nn.Linear(3, 2)                      # parameters start on the default device, the CPU
+weight = model.weight
+returned = model.to(device)                  # for a module, .to works in place ...
+assert returned is model                     # ... and returns the module itself
+assert model.weight is weight                # the same Parameter object, its data now on device
+assert all(p.device.type == device.type for p in model.parameters())
+assert model(x_dev).device == x_dev.device
+# --8<-- [end:move]
+
+# --8<-- [start:mixed]
+on_cpu = torch.randn(3, 3, device="cpu")
+if device.type == "cuda":
+    mixed_error = ""
+    try:
+        A @ on_cpu                           # A is on the GPU, on_cpu is not
+    except RuntimeError as error:
+        mixed_error = str(error)
+    assert "Expected all tensors to be on the same device" in mixed_error
+    print(mixed_error)
+    assert (A @ on_cpu.to(device)).device == A.device  # move it yourself, then it works
+    scale = torch.tensor(2.0, device="cpu")  # the one exception: a CPU tensor with no axes
+    assert (A * scale).device == A.device    # acts as a plain number and may be mixed in
+else:
+    print("CPU only: every tensor is on the CPU, so nothing can be mixed")
+# --8<-- [end:mixed]
+
+# --8<-- [start:timing]
+def synchronize():
+    """Wait until the accelerator has finished everything queued so far; on the CPU nothing is queued."""
+    if device.type != "cpu":
+        torch.accelerator.synchronize()
+
+
+def seconds(work, wait):
+    synchronize()                            # start with nothing queued
+    start = time.perf_counter()
+    work()
+    if wait:
+        synchronize()                        # include the time the device needs to finish
+    return time.perf_counter() - start
+
+
+size = 4096 if device.type != "cpu" else 128  # ten 4096-square products: 6.9e11 multiply-adds
+M = torch.randn(size, size, device=device)
+
+
+def ten_products():
+    for _ in range(10):
+        M @ M
+
+
+ten_products()                               # warm-up: library initialisation, memory pool
+launched = seconds(ten_products, wait=False)
+finished = seconds(ten_products, wait=True)
+if device.type != "cpu":
+    assert launched < finished               # without waiting we timed the launches, not the work
+assert torch.cpu.synchronize() is None       # exists for device-agnostic code, and does nothing
+print(f"ten {size}x{size} products on {device.type}: {launched * 1e3:.2f} ms without waiting, "
+      f"{finished * 1e3:.2f} ms waiting for the result")
+# --8<-- [end:timing]
+
+# --8<-- [start:layers]
+def whole_numbers(*shape):
+    # small integers: every sum below is exact in float32, in any order, so equal means equal
+    return torch.randint(-3, 4, shape, device=device).float()
+
+
+X = whole_numbers(8, 5)                      # 8 examples, 5 inputs each
+W1, b1 = whole_numbers(5, 4), whole_numbers(4)  # layer 1: 4 units
+W2, b2 = whole_numbers(4, 2), whole_numbers(2)  # layer 2: 2 units
+
+
+def layer1(X):
+    return torch.relu(X @ W1 + b1)           # H = relu(X W1 + b1)
+
+
+def layer2(H):
+    return H @ W2 + b2                       # Y = H W2 + b2: needs all of H
+
+
+H = layer1(X)                                # one call: 8 rows × 4 units at once
+by_row = torch.stack([torch.relu(X[i] @ W1 + b1) for i in range(8)])
+by_unit = torch.stack([torch.relu(X @ W1[:, j] + b1[j]) for j in range(4)], dim=1)
+assert torch.equal(H, by_row) and torch.equal(H, by_unit)  # rows and units are independent
+
+Y = layer2(layer1(X))                        # the layers, one after the other
+# Without the ReLU the two layers would collapse into one: (X W1 + b1) W2 + b2 = X (W1 W2) + (b1 W2 + b2)
+assert torch.equal((X @ W1 + b1) @ W2 + b2, X @ (W1 @ W2) + (b1 @ W2 + b2))
+assert not torch.equal(Y, X @ (W1 @ W2) + (b1 @ W2 + b2))  # with it, layer 2 must wait for layer 1
+# --8<-- [end:layers]
+
+# --8<-- [start:memory]
+mlp = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)).to(device)
+
+
+def saved_bytes(model, batch_size):
+    """Bytes of the tensors autograd keeps for backward during one forward pass, parameters left out."""
+    x = torch.randn(batch_size, 784, device=device)
+    y = torch.randint(0, 10, (batch_size,), device=device)
+    parameters = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    kept = {}                                # one entry per block of memory: a tensor saved twice counts once
+
+    def pack(t):
+        block = t.untyped_storage().data_ptr()
+        if block not in parameters:
+            kept[block] = t.numel() * t.element_size()  # bytes = numel × element_size
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        F.cross_entropy(model(x), y)
+    return sum(kept.values())
+
+
+def bytes_by_hand(batch_size):
+    float32, int64 = 4, 8
+    per_example = (784 + 128 + 10) * float32 + int64  # input, ReLU output, log-probabilities; the label
+    return batch_size * per_example + float32         # and one scalar: cross-entropy's normaliser
+
+
+for batch_size in (1, 32, 256):
+    assert saved_bytes(mlp, batch_size) == bytes_by_hand(batch_size), batch_size
+per_example = bytes_by_hand(2) - bytes_by_hand(1)
+assert per_example == 3696
+print(f"autograd keeps {per_example} bytes per example: "
+      f"{2**30 // per_example:,} examples' worth fit in 1 GiB")
+# --8<-- [end:memory]
+
+# --8<-- [start:cuda_memory]
+if device.type == "cuda":
+    batch_size = 4096
+    x = torch.randn(batch_size, 784, device=device)
+    y = torch.randint(0, 10, (batch_size,), device=device)
+    mlp.zero_grad(set_to_none=True)
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    loss = F.cross_entropy(mlp(x), y)
+    after_forward = torch.cuda.memory_allocated()
+    loss.backward()
+    peak = torch.cuda.max_memory_allocated()
+    created = bytes_by_hand(batch_size) - x.numel() * x.element_size() - y.numel() * y.element_size()
+    assert after_forward - before >= created  # what the forward kept, beyond the batch itself
+    assert peak >= after_forward
+    print(f"CUDA, batch {batch_size}: forward kept {(after_forward - before) / 2**20:.2f} MiB "
+          f"(by hand {created / 2**20:.2f} MiB beyond the batch), peak {(peak - before) / 2**20:.2f} MiB")
+# --8<-- [end:cuda_memory]
+
+# --8<-- [start:noise]
+Xr = torch.randn(1024, 3, device=device)     # a linear-regression dataset
+yr = Xr @ torch.tensor([2.0, -1.0, 0.5], device=device) + 0.3 * torch.randn(1024, device=device)
+w = torch.zeros(3, device=device)
+per_example_grads = 2 * (Xr @ w - yr)[:, None] * Xr  # ∇_w (x·w − y)² for each example
+full = per_example_grads.mean(dim=0)         # the gradient on the whole dataset
+spread = ((per_example_grads - full) ** 2).sum(dim=1).mean()
+
+
+def gradient_noise(batch_size, n_batches=4000):
+    idx = torch.randint(0, 1024, (n_batches, batch_size), device=device)  # random mini-batches
+    g = per_example_grads[idx].mean(dim=1)   # one mini-batch gradient per row
+    return ((g - full) ** 2).sum(dim=1).mean()  # E‖g_B − g‖²
+
+
+noise = {b: gradient_noise(b) for b in (4, 64)}
+for b, measured in noise.items():
+    # E‖g_B − g‖² = spread / B; 4000 random batches estimate it to a few percent, hence rtol=0.15
+    torch.testing.assert_close(measured, spread / b, rtol=0.15, atol=0.0)
+# --8<-- [end:noise]
+
+# --8<-- [start:summary]
+print(f"gradient noise E|g_B - g|^2: batch 4: {noise[4]:.3f}, batch 64: {noise[64]:.3f} "
+      f"(spread / B: {spread / 4:.3f}, {spread / 64:.3f})")
+print(f"all device checks passed on {device.type}")
+# --8<-- [end:summary]

@@ -1,0 +1,167 @@
+"""Metrics vs losses: accuracy, error rate, RMSE, MAE and R², and why accuracy cannot be trained on."""
+# --8<-- [start:setup]
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+# --8<-- [end:setup]
+
+# --8<-- [start:accuracy]
+def accuracy(logits, y):
+    return (logits.argmax(dim=1) == y).float().mean()  # fraction of examples whose top class is right
+
+
+def error_rate(logits, y):
+    return (logits.argmax(dim=1) != y).float().mean()  # fraction of examples whose top class is wrong
+
+
+N, features, classes = 64, 4, 3
+X = torch.randn(N, features, device=device)
+W_true = torch.randn(features, classes, device=device)
+y = (X @ W_true + 0.5 * torch.randn(N, classes, device=device)).argmax(dim=1)  # labels, a little noisy
+W = (W_true + 0.5 * torch.randn(features, classes, device=device)).requires_grad_()  # an imperfect model
+logits = X @ W
+
+acc = accuracy(logits, y)
+right = sum(int(logits[i].argmax() == y[i]) for i in range(N))  # count by hand, one example at a time
+torch.testing.assert_close(acc, torch.tensor(right / N, device=device))  # k/64 is exact in float32
+torch.testing.assert_close(error_rate(logits, y), 1 - acc)  # error rate = 1 - accuracy
+print(f"accuracy {acc:.4f}, error rate {error_rate(logits, y):.4f} ({right} of {N} right)")
+# --8<-- [end:accuracy]
+
+
+# --8<-- [start:regression]
+def rmse(pred, target):
+    return ((pred - target) ** 2).mean().sqrt()  # √((1/N) Σ e_i²): in the target's units
+
+
+def mae(pred, target):
+    return (pred - target).abs().mean()  # (1/N) Σ |e_i|
+
+
+def r2(pred, target):
+    sse = ((target - pred) ** 2).sum()  # what the model leaves unexplained
+    sst = ((target - target.mean()) ** 2).sum()  # what predicting the mean leaves unexplained
+    return 1 - sse / sst  # R² = 1 - SSE/SST
+
+
+Xr = torch.randn(50, 3, device=device)
+yr = Xr @ torch.tensor([1.5, -2.0, 0.5], device=device) + 3 + 0.5 * torch.randn(50, device=device)
+A = torch.cat([Xr, torch.ones(50, 1, device=device)], dim=1)  # a column of ones for the intercept
+pred = A @ torch.linalg.lstsq(A, yr[:, None]).solution.squeeze(1)  # least squares, the MSE minimiser
+
+# float32; the built-ins sum in their own order, so allow a few ulps
+torch.testing.assert_close(rmse(pred, yr), F.mse_loss(pred, yr).sqrt(), rtol=1e-5, atol=1e-6)
+torch.testing.assert_close(mae(pred, yr), F.l1_loss(pred, yr), rtol=1e-5, atol=1e-6)
+assert rmse(pred, yr) >= mae(pred, yr)  # RMSE weighs the large errors more: never below MAE
+# for least squares with an intercept, R² is the squared correlation of predictions and targets
+torch.testing.assert_close(r2(pred, yr), torch.corrcoef(torch.stack([pred, yr]))[0, 1] ** 2,
+                           rtol=1e-4, atol=1e-5)
+torch.testing.assert_close(r2(yr.mean().expand(50), yr), torch.tensor(0.0, device=device))  # the baseline
+assert r2(-pred, yr) < 0  # worse than predicting the mean: R² is negative, not bounded by 0
+print(f"RMSE {rmse(pred, yr):.3f}, MAE {mae(pred, yr):.3f}, R² {r2(pred, yr):.3f}")
+# --8<-- [end:regression]
+
+# --8<-- [start:regression_accuracy]
+assert r2(pred, yr) > 0.9  # a good fit ...
+assert (pred == yr).float().mean() == 0  # ... and yet no prediction is exactly right: "accuracy" 0
+within = {tol: ((pred - yr).abs() < tol).float().mean() for tol in (0.1, 0.5, 1.0)}
+assert within[0.1] < within[0.5] < within[1.0]  # an "accuracy within tol" is whatever tol makes it
+print("share of predictions within tol: " + ", ".join(f"{t}: {v:.0%}" for t, v in within.items()))
+# --8<-- [end:regression_accuracy]
+
+
+# --8<-- [start:counterexample]
+def logits_from(p_true, y):
+    """Two-class logits whose softmax gives probability p_true to each example's true class."""
+    p = torch.stack([1 - p_true, p_true], dim=1)  # column 1 holds the true class's probability ...
+    p = torch.where(y[:, None] == 1, p, p.flip(1))  # ... move it to column 0 where the label is 0
+    return p.log()  # softmax(log p) = p
+
+
+y4 = torch.tensor([0, 1, 1, 0], device=device)
+timid = logits_from(torch.tensor([0.51, 0.51, 0.51, 0.51], device=device), y4)  # right, barely
+bold = logits_from(torch.tensor([0.99, 0.99, 0.99, 0.45], device=device), y4)  # sure, one wrong
+torch.testing.assert_close(F.softmax(timid, dim=1)[torch.arange(4, device=device), y4],
+                           torch.full((4,), 0.51, device=device))
+assert accuracy(timid, y4) == 1.0 and accuracy(bold, y4) == 0.75
+loss_timid, loss_bold = F.cross_entropy(timid, y4), F.cross_entropy(bold, y4)
+log = lambda p: torch.tensor(p, device=device).log()
+torch.testing.assert_close(loss_timid, -log(0.51))  # -log 0.51 ≈ 0.673
+torch.testing.assert_close(loss_bold, -(3 * log(0.99) + log(0.45)) / 4)  # ≈ 0.207
+assert loss_bold < loss_timid / 3  # lower loss, by a factor above 3, and lower accuracy
+print(f"timid: loss {loss_timid:.3f}, accuracy {accuracy(timid, y4):.2f}; "
+      f"bold: loss {loss_bold:.3f}, accuracy {accuracy(bold, y4):.2f}")
+# --8<-- [end:counterexample]
+
+# --8<-- [start:no_gradient]
+assert acc.grad_fn is None and not acc.requires_grad  # argmax cut the graph: nothing to backpropagate
+message = None
+try:
+    acc.backward()
+except RuntimeError as err:
+    message = str(err)
+assert message == "element 0 of tensors does not require grad and does not have a grad_fn"
+
+loss = F.cross_entropy(logits, y)
+(grad,) = torch.autograd.grad(loss, W)  # the loss has a gradient: it says which way to go
+top2 = logits.detach().topk(2, dim=1).values
+margin = (top2[:, 0] - top2[:, 1]).min()  # the closest call among the 64 predictions
+# moving each weight by ε moves each logit by at most ε Σ_j |x_j|; keep that below half the margin
+eps = 0.4 * margin / X.abs().sum(dim=1).max()
+with torch.no_grad():
+    W_step = W - eps * grad.sign()  # a tiny step downhill
+assert torch.equal(accuracy(X @ W_step, y), acc)  # no prediction can flip: accuracy does not move
+assert F.cross_entropy(X @ W_step, y) < loss  # the loss does
+print(f"step of {eps:.1e} per weight: cross-entropy {loss:.6f} -> {F.cross_entropy(X @ W_step, y):.6f}, "
+      f"accuracy {accuracy(X @ W_step, y):.4f} -> unchanged")
+# --8<-- [end:no_gradient]
+
+# --8<-- [start:staircase]
+steps = 401
+w00 = W.detach()[0, 0] + torch.linspace(-4, 4, steps, device=device)  # slide one weight, keep the rest
+Ws = W.detach().repeat(steps, 1, 1)  # (401, 4, 3): one weight matrix per point on the line
+Ws[:, 0, 0] = w00
+scan_logits = X @ Ws  # (401, 64, 3): every model on every example, by broadcasting
+acc_curve = (scan_logits.argmax(dim=2) == y).float().mean(dim=1)
+ce_curve = F.cross_entropy(scan_logits.transpose(1, 2), y.expand(steps, N), reduction="none").mean(dim=1)
+
+jumps = acc_curve.diff()
+flat = (jumps == 0).float().mean()
+# only class 0's logit depends on w00, linearly, so each example's top class changes at most once
+# along the line: at most 64 of the 400 grid steps can see a jump, however the data fall
+assert flat >= 1 - N / (steps - 1)
+assert ((jumps * N).round() == jumps * N).all()  # every jump is a whole number of examples, k/64
+assert (ce_curve.diff() != 0).float().mean() > 0.95  # the loss moves almost everywhere
+print(f"sliding one weight over {steps} values: accuracy takes {acc_curve.unique().numel()} values, "
+      f"flat on {flat:.0%} of the steps")
+print(f"all metric checks passed on {device.type}")
+# --8<-- [end:staircase]
+
+# --8<-- [start:figure]
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+X = torch.randn(64, 4, device=device)
+W = torch.randn(4, 3, device=device)
+y = (X @ W + 0.5 * torch.randn(64, 3, device=device)).argmax(dim=1)
+w00 = W[0, 0] + torch.linspace(-4, 4, 401, device=device)  # slide one weight
+Ws = W.repeat(401, 1, 1)
+Ws[:, 0, 0] = w00
+logits = X @ Ws  # (401, 64, 3)
+acc = (logits.argmax(dim=2) == y).float().mean(dim=1)
+ce = F.cross_entropy(logits.transpose(1, 2), y.expand(401, 64), reduction="none").mean(dim=1)
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(w00.cpu(), acc.cpu(), color="tab:blue", label="accuracy (left axis)")
+ax.set_xlabel("value of one weight, all others fixed")
+ax.set_ylabel("accuracy")
+loss_ax = ax.twinx()
+loss_ax.plot(w00.cpu(), ce.cpu(), color="tab:orange", label="cross-entropy loss (right axis)")
+loss_ax.set_ylabel("cross-entropy")
+ax.legend(handles=ax.lines + loss_ax.lines, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
+# --8<-- [end:figure]

@@ -1,0 +1,105 @@
+"""Negative log-likelihood: the indexing that picks each example's probability, checked against F.nll_loss."""
+# --8<-- [start:setup]
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+# --8<-- [end:setup]
+
+# --8<-- [start:indexing]
+n, C = 6, 4  # six examples, four classes
+logits = torch.randn(n, C, device=device)
+prob = logits.softmax(dim=1)  # (n, C): one probability distribution per example
+Y = torch.randint(0, C, (n,), device=device)  # the true class of each example
+
+picked = prob[torch.arange(n, device=device), Y]  # pairs (0, Y[0]), (1, Y[1]), ...: shape (n,)
+loop = torch.stack([prob[i, Y[i]] for i in range(n)])  # the same, one example at a time
+gathered = prob.gather(1, Y[:, None]).squeeze(1)  # the same, with gather along the class axis
+assert picked.shape == (n,)
+assert torch.equal(picked, loop) and torch.equal(picked, gathered)  # copies of the same numbers: exact
+# --8<-- [end:indexing]
+
+# --8<-- [start:wrong_indexing]
+wrong = prob[:, Y]  # every row, and for each row the columns Y[0], Y[1], ..., Y[n-1]
+assert wrong.shape == (n, n)  # not (n,): an (n, n) matrix
+assert torch.equal(wrong.diagonal(), picked)  # only its diagonal pairs example i with label Y[i]
+assert torch.equal(wrong[:, 0], prob[:, Y[0]])  # column j: what every example gives to class Y[j]
+assert not torch.isclose(-wrong.log().mean(), -picked.log().mean())  # runs, and is a different number
+# --8<-- [end:wrong_indexing]
+
+
+# --8<-- [start:nll]
+def nll(log_probs, Y):
+    """Mean negative log-likelihood: minus the average log-probability of each example's true class."""
+    return -log_probs[torch.arange(len(Y), device=log_probs.device), Y].mean()
+
+
+loss = -prob[torch.arange(n, device=device), Y].log().mean()  # the notes' line
+torch.testing.assert_close(nll(prob.log(), Y), loss, rtol=0, atol=0)  # log then pick = pick then log
+# F.nll_loss expects log-probabilities: it only picks and averages; 1e-6 covers the order of the sum
+torch.testing.assert_close(F.nll_loss(prob.log(), Y), loss, rtol=1e-6, atol=1e-6)
+# F.cross_entropy takes the logits and does log_softmax itself, which rounds slightly differently
+torch.testing.assert_close(F.cross_entropy(logits, Y), loss, rtol=1e-5, atol=1e-6)
+torch.testing.assert_close(F.cross_entropy(logits, Y), F.nll_loss(F.log_softmax(logits, dim=1), Y))
+# --8<-- [end:nll]
+
+# --8<-- [start:likelihood]
+likelihood = picked.prod()  # L = Π_i q_{i, Y_i}: the probability the model gives to all six labels
+torch.testing.assert_close(likelihood.log(), picked.log().sum(), rtol=1e-5, atol=1e-6)  # log Π = Σ log
+torch.testing.assert_close(loss, -likelihood.log() / n, rtol=1e-5, atol=1e-6)  # NLL = -(1/n) log L
+
+other = (0.5 * logits).softmax(dim=1)[torch.arange(n, device=device), Y]  # a second, flatter model
+# log is increasing, so the model with the larger likelihood has the smaller NLL, always
+assert (other.prod() > likelihood) == (-other.log().mean() < loss)
+# --8<-- [end:likelihood]
+
+# --8<-- [start:underflow]
+many = 2000
+q_many = torch.randn(many, C, device=device).softmax(dim=1)
+Y_many = torch.randint(0, C, (many,), device=device)
+p_many = q_many[torch.arange(many, device=device), Y_many]  # 2000 probabilities, about 1/4 each
+
+log10_likelihood = p_many.log().sum() / torch.log(torch.tensor(10.0, device=device))
+assert log10_likelihood < -1000  # the true likelihood is below 10^-1000 ...
+assert p_many.prod() == 0  # ... float32 cannot go below ~1.4e-45 ...
+assert p_many.double().prod() == 0  # ... nor float64 below ~4.9e-324: both return exactly 0
+first_zero = (p_many.cumprod(dim=0) == 0).nonzero()[0, 0]  # the running product dies early ...
+first_zero64 = (p_many.double().cumprod(dim=0) == 0).nonzero()[0, 0]  # ... in float64 a little later
+assert first_zero < 200 and first_zero64 < 1000
+mean_log = p_many.log().mean()  # the same information, as an average of 2000 ordinary numbers
+assert mean_log.isfinite() and -3 < mean_log < -1
+# --8<-- [end:underflow]
+
+# --8<-- [start:fit]
+true_probs = torch.tensor([0.5, 0.3, 0.15, 0.05], device=device)
+labels = torch.multinomial(true_probs, many, replacement=True)  # 2000 draws from a categorical
+theta = torch.zeros(C, device=device, requires_grad=True)  # the model: one logit per class, no input
+lr = 2.0
+for _ in range(200):
+    log_q = F.log_softmax(theta, dim=0).expand(many, C)  # the same distribution for every example
+    loss_fit = nll(log_q, labels)
+    (grad,) = torch.autograd.grad(loss_fit, theta)  # = softmax(θ) - frequencies
+    with torch.no_grad():
+        theta -= lr * grad  # θ ← θ - η ∇NLL
+
+freq = torch.bincount(labels, minlength=C).float() / many  # the closed-form MLE: the class frequencies
+# 200 steps shrink the distance to the optimum far below this; 1e-5 is float32 rounding of the sums
+torch.testing.assert_close(theta.detach().softmax(dim=0), freq, rtol=0, atol=1e-5)
+assert 0 < (freq - true_probs).abs().max() < 0.05  # the sample's frequencies, not the true ones
+min_nll = -(freq * freq.log()).sum()  # at the MLE the NLL equals the entropy of the frequencies
+torch.testing.assert_close(nll(F.log_softmax(theta.detach(), dim=0).expand(many, C), labels), min_nll,
+                           rtol=1e-5, atol=1e-5)
+# --8<-- [end:fit]
+
+# --8<-- [start:summary]
+print(f"picked {picked.cpu().numpy().round(4)}, NLL {loss:.4f}, F.nll_loss {F.nll_loss(prob.log(), Y):.4f}")
+print(f"prob[:, Y] has shape {tuple(wrong.shape)}; prob[arange(n), Y] has shape {tuple(picked.shape)}")
+print(f"likelihood of {many} labels: 10^{log10_likelihood:.0f}; float32 gives {p_many.prod()}, float64 "
+      f"{p_many.double().prod()} (the running product is 0 from example {first_zero}, "
+      f"in float64 from {first_zero64}); "
+      f"mean log-probability {mean_log:.4f}")
+print(f"fitted q {theta.detach().softmax(dim=0).cpu().numpy().round(4)}, "
+      f"frequencies {freq.cpu().numpy().round(4)}")
+print(f"all NLL checks passed on {device.type}")
+# --8<-- [end:summary]

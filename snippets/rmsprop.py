@@ -1,0 +1,167 @@
+"""RMSProp from scratch, checked against torch.optim.RMSprop."""
+# --8<-- [start:setup]
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+torch.manual_seed(0)
+device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+# --8<-- [end:setup]
+
+
+# --8<-- [start:optimizer]
+class RMSProp(torch.optim.Optimizer):
+    """RMSProp as torch.optim.RMSprop computes it; eps_inside=True is the variant compared below."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, centered=False, momentum=0.0,
+                 eps_inside=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, centered=centered, momentum=momentum,
+                        eps_inside=eps_inside)
+        super().__init__(params, defaults)
+
+    @torch.no_grad()  # the update itself must not be recorded by autograd
+    def step(self):
+        for group in self.param_groups:
+            lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g, state = p.grad, self.state[p]
+                if not state:  # v_0 = 0, and no bias correction later
+                    state.update(v=torch.zeros_like(p), g_avg=torch.zeros_like(p), buf=torch.zeros_like(p))
+                v = state["v"].mul_(alpha).addcmul_(g, g, value=1 - alpha)  # v_t = α v_{t-1} + (1-α) g_t²
+                if group["centered"]:
+                    g_avg = state["g_avg"].mul_(alpha).add_(g, alpha=1 - alpha)  # ḡ_t = α ḡ_{t-1} + (1-α) g_t
+                    v = v - g_avg * g_avg  # v_t - ḡ_t²: the variance of g instead of its mean square
+                if group["eps_inside"]:
+                    denominator = (v + eps).sqrt()  # √(v_t + ε): not what PyTorch does
+                else:
+                    denominator = v.sqrt() + eps  # √v_t + ε: ε outside the root, as in PyTorch
+                if mu:
+                    buf = state["buf"].mul_(mu).add_(g / denominator)  # b_t = μ b_{t-1} + g_t/(√v_t + ε)
+                    p.sub_(lr * buf)  # θ_t = θ_{t-1} - lr b_t
+                else:
+                    p.sub_(lr * g / denominator)  # θ_t = θ_{t-1} - lr g_t / (√v_t + ε)
+# --8<-- [end:optimizer]
+
+
+# --8<-- [start:data]
+X = torch.randn(256, 4, device=device)  # synthetic regression: y = sin(X w) + noise
+y = torch.sin(X @ torch.randn(4, 1, device=device)) + 0.1 * torch.randn(256, 1, device=device)
+batches = [torch.randint(0, 256, (32,), device=device) for _ in range(100)]  # same for all runs
+start = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 1)).to(device)
+
+
+def train(make_optimizer, loss_scale=1.0):
+    model = copy.deepcopy(start)  # every run starts from identical weights
+    opt = make_optimizer(model.parameters())
+    for idx in batches:
+        loss = loss_scale * F.mse_loss(model(X[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model
+
+
+@torch.no_grad()
+def gap(a, b):  # largest absolute difference between the parameters of two models
+    return max((pa - pb).abs().max() for pa, pb in zip(a.parameters(), b.parameters()))
+# --8<-- [end:data]
+
+# --8<-- [start:check]
+# Same formula, different float32 rounding (torch may fuse or reorder the ops, or use foreach
+# kernels): ~1e-7 per step, which stays well below 1e-5 over 100 steps.
+tolerance = dict(rtol=1e-5, atol=1e-5)
+for options in [dict(), dict(centered=True), dict(momentum=0.9)]:
+    ours = train(lambda ps: RMSProp(ps, lr=1e-3, alpha=0.99, eps=1e-8, **options))
+    reference = train(lambda ps: torch.optim.RMSprop(ps, lr=1e-3, alpha=0.99, eps=1e-8, **options))
+    torch.testing.assert_close(ours.state_dict(), reference.state_dict(), **tolerance)
+    print(f"ours vs torch.optim.RMSprop({options or ''}) after {len(batches)} steps:"
+          f" max gap {gap(ours, reference):.1e}")
+# --8<-- [end:check]
+
+
+# --8<-- [start:steps]
+def step_sizes(optimizer_class, gradients, **options):
+    """Feed a fixed sequence of gradients to an optimizer; return θ_t - θ_{t-1} at every step."""
+    p = torch.zeros_like(gradients[0], requires_grad=True)
+    opt, before, steps = optimizer_class([p], **options), p.detach().clone(), []
+    for g in gradients:
+        p.grad = g
+        opt.step()
+        steps.append(before - p.detach())  # positive when the step goes against a positive gradient
+        before = p.detach().clone()
+    return torch.stack(steps)
+
+
+lr, alpha = 1e-3, 0.99
+scales = torch.tensor([1e-3, 1.0, 1e3], device=device)  # three parameters, gradients 10⁶ apart
+t = torch.arange(1, 501, device=device)
+expected = lr / torch.sqrt(1 - alpha**t)  # constant g: v_t = (1-α^t) g², step = lr / √(1-α^t)
+for optimizer_class in (RMSProp, torch.optim.RMSprop):
+    constant = step_sizes(optimizer_class, [scales] * 500, lr=lr)
+    # rtol 1e-3: ε = 1e-8 against √v_1 = 1e-4 for the smallest gradient shifts step 1 by 1e-4
+    torch.testing.assert_close(constant, expected[:, None].expand(-1, 3), rtol=1e-3, atol=0.0)
+ratios = constant[[0, 9, 99, 499], 1] / lr  # steps 1, 10, 100 and 500, in units of lr
+# step 1: g / √(0.01 g²) = 10 lr, ten times the learning rate; then slowly down to lr
+formula = torch.tensor([10.0, 3.2339, 1.2559, 1.0033], device=device)  # 1 / √(1 - 0.99^t)
+torch.testing.assert_close(ratios, formula, rtol=1e-4, atol=0.0)
+assert (constant[:174] > 1.1 * lr).all() and (constant[174:] < 1.1 * lr).all()  # >10% above lr until t = 174
+adam_first = step_sizes(torch.optim.Adam, [scales], lr=lr)[0]
+torch.testing.assert_close(adam_first, torch.full_like(adam_first, lr), rtol=1e-3, atol=0.0)  # Adam: lr
+print("RMSProp step / lr at steps 1, 10, 100, 500:", ", ".join(f"{r:.3f}" for r in ratios))
+# --8<-- [end:steps]
+
+# --8<-- [start:volatile]
+noise = torch.randn(500, 1, device=device)
+steady = step_sizes(RMSProp, [torch.ones(1, device=device)] * 500, lr=lr)  # g = 1 every step
+volatile = step_sizes(RMSProp, list(1 + 3 * noise), lr=lr)  # mean 1, standard deviation 3
+flipping = step_sizes(RMSProp, [torch.ones(1, device=device) * (-1) ** k for k in range(500)], lr=lr)
+late = slice(100, None)  # after the warm-up of v
+mean_size = {name: s[late].abs().mean() for name, s in [("steady", steady), ("volatile", volatile),
+                                                         ("flipping", flipping)]}
+progress = {name: s[late].mean() for name, s in [("steady", steady), ("volatile", volatile),
+                                                  ("flipping", flipping)]}
+assert 1.0 < mean_size["steady"] / lr < 1.1  # about lr (the last of the warm-up)
+assert mean_size["volatile"] < 0.9 * mean_size["steady"]  # volatile gradients: smaller steps ...
+assert 0.2 < progress["volatile"] / lr < 0.4  # ... and about lr·1/√(1+3²) ≈ 0.3 lr of progress
+torch.testing.assert_close(mean_size["flipping"], mean_size["steady"])  # |g| fixed: same size steps
+assert progress["flipping"].abs() < 0.01 * progress["steady"]  # which cancel out
+for name in mean_size:
+    print(f"{name:9s} mean |step| / lr {mean_size[name] / lr:.3f},"
+          f" mean progress / lr {progress[name] / lr:+.3f}")
+# --8<-- [end:volatile]
+
+# --8<-- [start:eps_tiny]
+tiny = 1e-8  # scales every gradient by 1e-8, so √v is comparable to ε = 1e-8
+ours_tiny = train(lambda ps: RMSProp(ps, lr=1e-3), loss_scale=tiny)
+reference_tiny = train(lambda ps: torch.optim.RMSprop(ps, lr=1e-3), loss_scale=tiny)
+inside_tiny = train(lambda ps: RMSProp(ps, lr=1e-3, eps_inside=True), loss_scale=tiny)
+torch.testing.assert_close(ours_tiny.state_dict(), reference_tiny.state_dict(), **tolerance)
+moved_ref, moved_inside = gap(reference_tiny, start), gap(inside_tiny, start)
+assert moved_ref > 1e-3  # PyTorch's RMSprop still trains: √v + ε is of the order of |g|
+assert moved_inside < 0.01 * moved_ref  # √(v+ε) ≈ 1e-4 ≫ |g|: the weights barely move
+reference = train(lambda ps: torch.optim.RMSprop(ps, lr=1e-3))  # ordinary gradients
+inside = train(lambda ps: RMSProp(ps, lr=1e-3, eps_inside=True))
+assert gap(inside, reference) < 0.25 * gap(reference, start)  # a nearby trajectory ...
+with torch.no_grad():
+    loss_inside, loss_reference = F.mse_loss(inside(X), y), F.mse_loss(reference(X), y)
+torch.testing.assert_close(loss_inside, loss_reference, rtol=0.01, atol=0.0)  # ... and the same loss to 1%
+print(f"gradients ~1e-8: torch moved weights {moved_ref:.1e}, eps-inside moved {moved_inside:.1e}")
+print(f"ordinary gradients: eps-inside vs torch.optim.RMSprop: max gap {gap(inside, reference):.1e},"
+      f" training loss {loss_inside:.4f} vs {loss_reference:.4f}")
+# --8<-- [end:eps_tiny]
+
+# --8<-- [start:no_momentum]
+p = torch.zeros(3, device=device, requires_grad=True)
+p.grad = torch.ones(3, device=device)
+rmsprop = torch.optim.RMSprop([p])  # the defaults: momentum=0, centered=False
+rmsprop.step()
+assert set(rmsprop.state[p]) == {"step", "square_avg"}  # only v: no average of the gradients at all
+adam = torch.optim.Adam([p])
+adam.step()
+assert set(adam.state[p]) == {"step", "exp_avg", "exp_avg_sq"}  # Adam: momentum's m and RMSProp's v
+print("state kept per parameter: RMSprop", sorted(rmsprop.state[p]), "Adam", sorted(adam.state[p]))
+# --8<-- [end:no_momentum]

@@ -1,0 +1,204 @@
+"""Weight decay: L2 in the loss, weight_decay= in torch.optim, decoupled AdamW; checked against PyTorch."""
+# --8<-- [start:setup]
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+torch.manual_seed(0)
+device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+# --8<-- [end:setup]
+
+# --8<-- [start:gradient]
+w = torch.randn(5, device=device, requires_grad=True)
+wd = 0.1
+(wd / 2 * (w**2).sum()).backward()  # penalty (λ/2) Σ w²
+torch.testing.assert_close(w.grad, wd * w.detach())  # its gradient: λ w, what weight_decay=λ adds
+w.grad = None
+(wd * (w**2).sum()).backward()  # the notes' penalty λ Σ w²
+torch.testing.assert_close(w.grad, 2 * wd * w.detach())  # gradient 2λ w: twice the decay
+# --8<-- [end:gradient]
+
+# --8<-- [start:data]
+X = torch.randn(256, 4, device=device)  # synthetic regression: y = sin(X w) + noise
+y = torch.sin(X @ torch.randn(4, 1, device=device)) + 0.1 * torch.randn(256, 1, device=device)
+batches = [torch.randint(0, 256, (32,), device=device) for _ in range(100)]  # same for all runs
+start = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 1)).to(device)
+
+
+def sum_of_squares(model):  # Σ w² over every parameter: weight_decay= applies to biases too
+    return sum((p**2).sum() for p in model.parameters())
+
+
+def train(make_optimizer, penalty=0.0):
+    model = copy.deepcopy(start)  # every run starts from identical weights
+    opt = make_optimizer(model.parameters())
+    for idx in batches:
+        loss = F.mse_loss(model(X[idx]), y[idx]) + penalty * sum_of_squares(model)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model
+
+
+@torch.no_grad()
+def gap(a, b):  # largest absolute difference between the parameters of two models
+    return max((pa - pb).abs().max() for pa, pb in zip(a.parameters(), b.parameters()))
+# --8<-- [end:data]
+
+
+# --8<-- [start:sgd]
+class DecayedSGD(torch.optim.Optimizer):
+    """SGD that first shrinks every weight by the factor (1 - lr·wd), outside any momentum."""
+
+    def __init__(self, params, lr, weight_decay, momentum=0.0):
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            lr, wd, mu = group["lr"], group["weight_decay"], group["momentum"]
+            for p in group["params"]:
+                p.mul_(1 - lr * wd)  # θ ← (1 - ηλ) θ: decay toward zero
+                direction = p.grad  # the gradient of the data loss only
+                if mu:  # momentum as torch.optim.SGD: v_1 = g_1, then v_t = μ v_{t-1} + g_t
+                    state = self.state[p]
+                    if "v" not in state:
+                        state["v"] = direction.clone()
+                    else:
+                        state["v"].mul_(mu).add_(direction)
+                    direction = state["v"]
+                p.sub_(lr * direction)  # θ ← θ - η v
+
+
+# Same math in three orders of float32 operations: ~1e-7 apart per step, far below 1e-5.
+tolerance = dict(rtol=1e-5, atol=1e-5)
+lr, wd = 0.05, 0.1
+built_in = train(lambda ps: torch.optim.SGD(ps, lr=lr, weight_decay=wd))
+in_loss = train(lambda ps: torch.optim.SGD(ps, lr=lr), penalty=wd / 2)  # loss + (λ/2) Σ w²
+decayed = train(lambda ps: DecayedSGD(ps, lr=lr, weight_decay=wd))
+torch.testing.assert_close(in_loss.state_dict(), built_in.state_dict(), **tolerance)
+torch.testing.assert_close(decayed.state_dict(), built_in.state_dict(), **tolerance)
+
+notes = train(lambda ps: torch.optim.SGD(ps, lr=lr), penalty=wd)  # the notes: loss + λ Σ w²
+doubled = train(lambda ps: torch.optim.SGD(ps, lr=lr, weight_decay=2 * wd))
+torch.testing.assert_close(notes.state_dict(), doubled.state_dict(), **tolerance)  # = weight_decay=2λ
+assert gap(notes, built_in) > 1e-3  # not weight_decay=λ
+with_momentum = train(lambda ps: torch.optim.SGD(ps, lr=lr, momentum=0.9, weight_decay=wd))
+momentum_in_loss = train(lambda ps: torch.optim.SGD(ps, lr=lr, momentum=0.9), penalty=wd / 2)
+torch.testing.assert_close(momentum_in_loss.state_dict(), with_momentum.state_dict(), **tolerance)
+decayed_momentum = train(lambda ps: DecayedSGD(ps, lr=lr, weight_decay=wd, momentum=0.9))
+assert gap(decayed_momentum, with_momentum) > 1e-3  # with momentum, shrinking outside the buffer differs
+print(f"SGD(weight_decay={wd}) vs loss + {wd / 2}·Σw²: {gap(built_in, in_loss):.1e},"
+      f" vs shrink by (1 - lr·wd): {gap(built_in, decayed):.1e},"
+      f" vs the notes' loss + {wd}·Σw²: {gap(built_in, notes):.1e}")
+print(f"with momentum 0.9: SGD(weight_decay) vs loss + penalty {gap(with_momentum, momentum_in_loss):.1e},"
+      f" vs shrinking outside the buffer {gap(with_momentum, decayed_momentum):.1e}")
+# --8<-- [end:sgd]
+
+# --8<-- [start:adam_l2]
+lr, wd = 0.01, 0.1
+adam_l2 = train(lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=wd))
+adam_in_loss = train(lambda ps: torch.optim.Adam(ps, lr=lr), penalty=wd / 2)  # Adam on loss + (λ/2) Σ w²
+torch.testing.assert_close(adam_in_loss.state_dict(), adam_l2.state_dict(), **tolerance)
+print(f"Adam(weight_decay={wd}) vs Adam on loss + {wd / 2}·Σw²: {gap(adam_l2, adam_in_loss):.1e}")
+# --8<-- [end:adam_l2]
+
+
+# --8<-- [start:adamw]
+class AdamW(torch.optim.Optimizer):
+    """Adam with decoupled weight decay (Loshchilov and Hutter): shrink θ, then a plain Adam step."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                g, state = p.grad, self.state[p]
+                if not state:
+                    state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["t"] += 1
+                t, m, v = state["t"], state["m"], state["v"]
+                p.mul_(1 - lr * wd)  # θ ← (1 - ηλ) θ: the decay never enters m or v
+                m.mul_(beta1).add_(g, alpha=1 - beta1)  # m_t = β1 m_{t-1} + (1-β1) g_t
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v_t = β2 v_{t-1} + (1-β2) g_t²
+                m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+                p.sub_(lr * m_hat / (v_hat.sqrt() + eps))  # θ ← θ - η m̂_t / (√v̂_t + ε)
+
+
+assert torch.optim.AdamW(start.parameters()).defaults["weight_decay"] == 1e-2  # Adam's default is 0
+ours = train(lambda ps: AdamW(ps, lr=lr, weight_decay=wd))
+reference = train(lambda ps: torch.optim.AdamW(ps, lr=lr, weight_decay=wd))
+torch.testing.assert_close(ours.state_dict(), reference.state_dict(), **tolerance)
+assert gap(reference, adam_l2) > 1e-2  # decoupled decay is another optimizer, not a rounding gap
+print(f"ours vs torch.optim.AdamW after {len(batches)} steps: {gap(ours, reference):.1e};"
+      f" AdamW vs Adam(weight_decay): {gap(reference, adam_l2):.1e}")
+# --8<-- [end:adamw]
+
+
+# --8<-- [start:decay_speed]
+def shrink_without_data(optimizer_class, wd, steps=50, lr=0.01, **options):
+    """A weight whose data gradient is always zero: only the decay moves it. Returns its final value."""
+    p = torch.ones(1, device=device, requires_grad=True)
+    opt = optimizer_class([p], lr=lr, weight_decay=wd, **options)
+    for _ in range(steps):
+        p.grad = torch.zeros_like(p)  # the loss does not depend on this weight
+        opt.step()
+    return p.detach()
+
+
+small, large = 1e-4, 1e-1  # two weight decays, a thousand times apart
+l2_small = shrink_without_data(torch.optim.Adam, small)
+l2_large = shrink_without_data(torch.optim.Adam, large)
+torch.testing.assert_close(l2_small, l2_large, rtol=1e-2, atol=0.0)  # same shrinkage: λ cancels out
+assert 0.45 < l2_small < 0.55  # about lr per step, 50 steps: 1 → 0.5
+for wd in (small, large):  # AdamW: θ_t = (1 - ηλ)^t θ_0, proportional to λ as intended
+    expected = torch.full((1,), (1 - 0.01 * wd) ** 50, device=device)
+    torch.testing.assert_close(shrink_without_data(torch.optim.AdamW, wd), expected)
+l2_momentum = shrink_without_data(torch.optim.SGD, 0.1, steps=100, momentum=0.9)
+shrunk_momentum = shrink_without_data(DecayedSGD, 0.1, steps=100, momentum=0.9)  # (1 - ηλ)^100
+assert 8 < l2_momentum.log() / shrunk_momentum.log() < 12  # via the buffer: ~1/(1-μ) = 10 times the decay
+print(f"weight 1.0, zero data gradient, 50 steps: Adam(weight_decay=λ) {l2_small.item():.3f} (λ={small}),"
+      f" {l2_large.item():.3f} (λ={large}); AdamW {(1 - 0.01 * small) ** 50:.5f}, {(1 - 0.01 * large) ** 50:.4f}")
+print(f"same, 100 steps of momentum 0.9, λ=0.1: SGD(weight_decay) {l2_momentum.item():.3f},"
+      f" shrinking outside the buffer {shrunk_momentum.item():.3f}")
+# --8<-- [end:decay_speed]
+
+# --8<-- [start:overfit]
+n, d = 30, 25  # barely more examples than weights: least squares overfits the noise
+w_true = 0.3 * torch.randn(d, 1, device=device)
+X_train, X_valid = torch.randn(n, d, device=device), torch.randn(1000, d, device=device)
+y_train = X_train @ w_true + torch.randn(n, 1, device=device)  # noise of standard deviation 1
+y_valid = X_valid @ w_true + torch.randn(1000, 1, device=device)
+linear = nn.Linear(d, 1, bias=False).to(device)
+
+
+def fit(weight_decay, steps=400):
+    model = copy.deepcopy(linear)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, weight_decay=weight_decay)
+    for _ in range(steps):  # full batch: every step sees all 30 examples
+        loss = F.mse_loss(model(X_train), y_train)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        losses = F.mse_loss(model(X_train), y_train), F.mse_loss(model(X_valid), y_valid)
+    return model.weight.detach().T, *losses
+
+
+w_plain, train_plain, valid_plain = fit(weight_decay=0.0)
+w_decay, train_decay, valid_decay = fit(weight_decay=0.5)
+assert w_decay.norm() < 0.8 * w_plain.norm()  # smaller weights ...
+assert train_decay > train_plain  # ... fit the training set less closely ...
+assert valid_decay < 0.7 * valid_plain  # ... and predict new data better
+# The minimum of mean((Xw - y)²) + (λ/2)|w|² in closed form, ridge regression: (XᵀX + nλ/2 I) w = Xᵀy
+penalty_matrix = n * 0.5 / 2 * torch.eye(d, device=device)
+ridge = torch.linalg.solve(X_train.T @ X_train + penalty_matrix, X_train.T @ y_train)
+torch.testing.assert_close(w_decay, ridge, rtol=1e-4, atol=1e-4)  # 400 steps converge to ~1e-6
+print(f"without / with weight decay: |w| {w_plain.norm():.2f} / {w_decay.norm():.2f},"
+      f" train MSE {train_plain:.2f} / {train_decay:.2f}, validation MSE {valid_plain:.2f} / {valid_decay:.2f}")
+# --8<-- [end:overfit]
