@@ -532,7 +532,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
     if run == 0 and not prose_only:
         raise PageError(
             f"{page_rel}: no Python block was executed. Add one, or list the page in {rel(PROSE_ONLY_FILE)}"
-            + (f"\n" + "\n".join(skipped) if skipped else "")
+            + ("\n" + "\n".join(skipped) if skipped else "")
         )
     return PageRun(page_rel, run, skipped, output.getvalue())
 

@@ -1,16 +1,8 @@
-"""The built site in a real browser (headless Chromium driven by Playwright): every page loads
-cleanly and locally, math is rendered (also after instant navigation), copy buttons copy exactly
-the code the suite ran, the colour scheme persists, search answers learners' questions, and
-axe-core finds no serious accessibility problem."""
+"""The built site in a real browser (headless Chromium driven by Playwright; fixtures in
+conftest.py): every page loads cleanly and locally, math is rendered (also after instant
+navigation), copy buttons copy exactly the code the suite ran, the colour scheme persists, and
+axe-core finds no serious accessibility problem. Search is tested in test_search.py."""
 
-import csv
-import functools
-import http.server
-import os
-import re
-import shutil
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -18,16 +10,6 @@ import pytest
 
 from harness import DOCS, ROOT, expand, scan_fences
 
-pytestmark = pytest.mark.xdist_group("site")  # shares the build with test_site.py
-
-CHROMIUM = os.environ.get("NOTES_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-# Without the background-networking switches Chromium phones home at start-up.
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-domain-reliability",
-]
-SCREENSHOTS = ROOT / "build" / "screenshots"  # for review; build/ is not committed
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # Accessibility findings we accept, rule id -> reason. Keep it short and explained.
 AXE_ACCEPTED: dict[str, str] = {}
@@ -45,54 +27,6 @@ def url_path(source: Path) -> str:
 
 def is_concept(source: Path) -> bool:
     return source.parent != DOCS
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session")
-def base_url(site, site_port):
-    handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{site_port}/"
-    server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: `make setup` installs Debian's chromium, "
-                    "or set NOTES_CHROMIUM to a Chromium binary", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, base_url):
-    """A fresh tab that records every request to another host and every console error."""
-    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], base_url=base_url)
-    page = context.new_page()
-    page.foreign_requests = []
-    page.console_errors = []
-    local = urlparse(base_url).netloc
-
-    def on_request(request):
-        url = urlparse(request.url)
-        if url.scheme in {"http", "https", "ws", "wss"} and url.netloc != local:
-            page.foreign_requests.append(request.url)
-
-    page.on("request", on_request)
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-    yield page
-    context.close()
 
 
 MATH_STATE = """() => ({
@@ -125,6 +59,7 @@ AXE_RUN = """async () => (await axe.run(document, {resultTypes: ['violations']})
 
 def wait_until_rendered(page):
     """Material's scripts have run: code blocks have copy buttons and every formula is typeset."""
+    page.evaluate("document.fonts.ready.then(() => true)")  # layout (and which formulas scroll) settles with the fonts
     page.wait_for_function(
         "() => document.querySelectorAll('.arithmatex').length === document.querySelectorAll('.arithmatex .katex').length"
         " && [...document.querySelectorAll('.md-typeset pre')].every(pre => pre.querySelector('button[data-md-type=copy]'))"
@@ -136,6 +71,7 @@ def visits(browser, base_url):
     """Each built page, visited once: what it requested, logged, rendered, copied, and axe's verdict."""
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], base_url=base_url)
     page = context.new_page()
+    page.route("**/*", lambda route: route.continue_())  # routing disables the cache: each page's full weight
     local = urlparse(base_url).netloc
     log = {"foreign": [], "console": []}
     page.on("request", lambda r: urlparse(r.url).netloc not in {local, ""}
@@ -151,6 +87,8 @@ def visits(browser, base_url):
         except Exception as error:  # reported below with the page's state
             log["console"].append(f"not rendered in time: {error}")
         report = {"math": page.evaluate(MATH_STATE)}
+        report["bytes"] = page.evaluate(  # everything this load fetched, decoded (no cache between pages)
+            "() => performance.getEntries().reduce((sum, e) => sum + (e.decodedBodySize || 0), 0)")
         if is_concept(source):  # before the copy clicks below, which change the buttons' state
             page.add_script_tag(path=str(AXE))
             report["axe"] = page.evaluate(AXE_RUN)
@@ -163,7 +101,9 @@ def visits(browser, base_url):
     return reports
 
 
-def test_every_page_loads_locally_without_errors(visits):
+def test_every_page_loads_locally_without_errors(visits, record_property):
+    heaviest = max(visits, key=lambda name: visits[name]["bytes"])
+    record_property("notes_heaviest_page", f"{heaviest}, {visits[heaviest]['bytes'] / 1024:.0f} KiB with all it loads")
     problems = [f"{name}: requests to other hosts {r['foreign']}" for name, r in visits.items() if r["foreign"]]
     problems += [f"{name}: console errors {r['console']}" for name, r in visits.items() if r["console"]]
     assert not problems, "\n".join(problems)
@@ -234,63 +174,3 @@ def test_colour_scheme_toggle_switches_and_persists_across_pages(page):
     assert scheme() == after
 
 
-def search(page, query: str):
-    """Type a query as a reader does; return [(path, title), ...] of the results, in order."""
-    box = page.locator(".md-search__input")
-    if not box.is_visible():
-        page.keyboard.press("/")  # Material's shortcut opens and focuses the search box
-    box.fill("")
-    started = time.perf_counter()
-    box.press_sequentially(query, delay=20)  # search listens to key events
-    page.wait_for_function("/matching/i.test(document.querySelector('.md-search-result__meta')?.textContent)")
-    elapsed = time.perf_counter() - started
-    # The worker answers each keystroke; wait until the list stops changing.
-    snapshot = "() => [...document.querySelectorAll('li.md-search-result__item > a')].map(a => a.href).join()"
-    previous = None
-    for _ in range(40):
-        current = page.evaluate(snapshot)
-        if current == previous:
-            break
-        previous = current
-        page.wait_for_timeout(100)
-    items = page.locator("li.md-search-result__item > a.md-search-result__link")
-    results = []  # one entry per page, in the order a reader sees them
-    for i in range(items.count()):
-        path = urlparse(items.nth(i).get_attribute("href")).path
-        if all(path != seen for seen, _ in results):
-            results.append((path, items.nth(i).locator("article h1, article h2").first.inner_text()))
-    return results, elapsed
-
-
-def test_learners_queries_find_their_page_in_the_top_three(page):
-    with open(Path(__file__).with_name("search-queries.tsv"), encoding="utf-8") as f:
-        queries = list(csv.DictReader(f, delimiter="\t"))
-    page.goto("", wait_until="load")
-    top1 = top3 = 0
-    misses, timings = [], []
-    for row in queries:
-        results, elapsed = search(page, row["query"])
-        timings.append(elapsed)
-        expect = re.compile(row["expect"], re.IGNORECASE)
-        hits = [expect.search(path) or expect.search(title) for path, title in results[:3]]
-        top1 += bool(hits[:1] and hits[0])
-        top3 += any(hits)
-        if not any(hits):
-            misses.append(f"{row['query']!r} (expects /{row['expect']}/): got {results[:3]}")
-    print(f"search: top-1 {top1}/{len(queries)}, top-3 {top3}/{len(queries)}, "
-          f"typing to results median {sorted(timings)[len(timings) // 2] * 1000:.0f} ms")
-    assert not misses, "queries whose page is not in the top three:\n" + "\n".join(misses)
-
-
-def test_screenshots_for_review(page):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto("", wait_until="load")
-    page.screenshot(path=SCREENSHOTS / "home.png")
-    page.goto("optimizers/adam/", wait_until="load")
-    page.screenshot(path=SCREENSHOTS / "concept-adam.png")
-    results, _ = search(page, "weight decay")
-    assert results
-    page.screenshot(path=SCREENSHOTS / "search-weight-decay.png")
-    assert all((SCREENSHOTS / name).stat().st_size > 10_000
-               for name in ("home.png", "concept-adam.png", "search-weight-decay.png"))

@@ -5,11 +5,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 from harness import DOCS, ROOT
 
-pytestmark = pytest.mark.xdist_group("site")  # one worker builds once for all site tests
 
 # Attributes through which a page makes the browser fetch something.
 LOADING_ATTRIBUTES = {

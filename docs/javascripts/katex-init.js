@@ -9,9 +9,16 @@ document$.subscribe(() => {
       displayMode: display,
       throwOnError: false, // the build already refused malformed TeX; never blank a page
     });
-    // A formula wider than the page scrolls sideways: let keyboard users reach and scroll it.
-    if (display && element.scrollWidth > element.clientWidth) {
-      element.tabIndex = 0;
-    }
   }
+  markScrollableFormulas();
+  document.fonts.ready.then(markScrollableFormulas); // widths change once KaTeX's fonts arrive
 });
+
+// A formula wider than the page scrolls sideways: let keyboard users reach and scroll it.
+function markScrollableFormulas() {
+  for (const element of document.querySelectorAll("div.arithmatex")) {
+    if (element.scrollWidth > element.clientWidth) element.tabIndex = 0;
+    else element.removeAttribute("tabindex");
+  }
+}
+window.addEventListener("resize", markScrollableFormulas);
