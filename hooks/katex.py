@@ -38,7 +38,7 @@ _formulas: list[dict] = []
 
 
 def _katex_files() -> list[Path]:
-    names = [KATEX_DIST / "katex.min.js", KATEX_DIST / "katex.min.css"]
+    names = [KATEX_DIST / "katex.min.js", KATEX_DIST / "katex.min.css", KATEX_DIST / "contrib" / "auto-render.min.js"]
     if not all(p.is_file() for p in names):
         raise PluginError(
             f"KaTeX is missing from {KATEX_DIST}. Run `npm ci` in {ROOT} (the Makefile does it)."
@@ -57,7 +57,26 @@ def on_files(files, config, **kwargs):
     return files
 
 
+# Notebook markdown cells keep their TeX between $...$ / $$...$$ (mkdocs-jupyter does not use arithmatex).
+NOTEBOOK_MATH_RE = re.compile(r"\$\$(?P<display>.+?)\$\$|\$(?P<inline>[^$\n]+?)\$", re.DOTALL)
+
+
+def notebook_formulas(page):
+    import nbformat
+
+    notebook = nbformat.read(page.file.abs_src_path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for match in NOTEBOOK_MATH_RE.finditer(cell.source):
+                display = match["display"] is not None
+                yield {"page": page.file.src_uri, "tex": match["display"] if display else match["inline"],
+                       "display": display}
+
+
 def on_page_content(page_html, page, **kwargs):
+    if page.file.src_uri.endswith(".ipynb"):
+        _formulas.extend(notebook_formulas(page))
+        return page_html
     for match in MATH_RE.finditer(page_html):
         _formulas.append(
             {

@@ -54,7 +54,7 @@ def pytest_terminal_summary(terminalreporter):
             if getattr(report, "when", None) != "call":
                 continue
             for key, value in getattr(report, "user_properties", []):
-                if key in {"pages", "snippets", "executed_blocks", "skipped_blocks"}:
+                if key in {"pages", "snippets", "notebooks", "executed_blocks", "skipped_blocks"}:
                     counts[key] = counts.get(key, 0) + value
                 elif key.startswith("notes_"):  # measurements worth a line of their own
                     counts[key] = value

@@ -16,7 +16,7 @@ AXE_ACCEPTED: dict[str, str] = {}
 
 
 def doc_pages():
-    return sorted(DOCS.rglob("*.md"))
+    return sorted(DOCS.rglob("*.md")) + sorted(DOCS.rglob("*.ipynb"))
 
 
 def url_path(source: Path) -> str:
@@ -26,7 +26,11 @@ def url_path(source: Path) -> str:
 
 
 def is_concept(source: Path) -> bool:
-    return source.parent != DOCS
+    return source.suffix == ".md" and source.parent != DOCS
+
+
+def is_notebook(source: Path) -> bool:
+    return source.suffix == ".ipynb"
 
 
 MATH_STATE = """() => ({
@@ -62,7 +66,8 @@ def wait_until_rendered(page):
     page.evaluate("document.fonts.ready.then(() => true)")  # layout (and which formulas scroll) settles with the fonts
     page.wait_for_function(
         "() => document.querySelectorAll('.arithmatex').length === document.querySelectorAll('.arithmatex .katex').length"
-        " && [...document.querySelectorAll('.md-typeset pre')].every(pre => pre.querySelector('button[data-md-type=copy]'))"
+        " && [...document.querySelectorAll('.md-typeset pre')].filter(pre => !pre.closest('.jupyter-wrapper'))"
+        ".every(pre => pre.querySelector('button[data-md-type=copy]'))"
     )
 
 
@@ -92,8 +97,15 @@ def visits(browser, base_url):
         if is_concept(source):  # before the copy clicks below, which change the buttons' state
             page.add_script_tag(path=str(AXE))
             report["axe"] = page.evaluate(AXE_RUN)
-        lines, _origins, _on_page = expand(source)
-        report["tested"] = ["\n".join(f.body).rstrip() for f in scan_fences(lines) if f.is_python]
+        if is_notebook(source):  # markdown-cell math, typeset by KaTeX's auto-render
+            report["notebook_math"] = page.evaluate(
+                "() => ({rendered: document.querySelectorAll('.jp-RenderedMarkdown .katex').length,"
+                " leftover: [...document.querySelectorAll('.jp-RenderedMarkdown')]"
+                ".filter(e => /\\$[^$]+\\$/.test(e.textContent)).length})")
+            report["tested"] = []  # notebook cells have no Material copy button; test_notebooks runs them
+        else:
+            lines, _origins, _on_page = expand(source)
+            report["tested"] = ["\n".join(f.body).rstrip() for f in scan_fences(lines) if f.is_python]
         report["copied"] = page.evaluate(COPY_EVERY_BLOCK) if report["tested"] else []
         report["foreign"], report["console"] = list(log["foreign"]), list(log["console"])
         reports[source.relative_to(ROOT)] = report
@@ -117,6 +129,9 @@ def test_math_is_rendered_on_every_page(visits):
             problems.append(f"{name}: math {math}")
         if is_concept(ROOT / name) and math["formulas"] == 0:
             problems.append(f"{name}: a concept page without math")
+        notebook = report.get("notebook_math")
+        if notebook and (notebook["rendered"] == 0 or notebook["leftover"]):
+            problems.append(f"{name}: notebook math not typeset {notebook}")
     assert not problems, "\n".join(problems)
 
 

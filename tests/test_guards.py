@@ -332,3 +332,22 @@ def test_strict_build_fails_on_missing_include(tmp_path):
     log = result.stdout + result.stderr
     assert result.returncode != 0, log
     assert "does_not_exist.py" in log and "could not be found" in log, log
+
+
+def test_notebook_with_stored_outputs_or_a_failing_cell_is_refused(tmp_path):
+    import nbformat
+    import test_notebooks
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import torch\nx = torch.ones(2, device='cpu')"),
+        nbformat.v4.new_code_cell("y = x + 1\nassert y.sum() == 5, 'wrong sum'"),
+    ])
+    path = tmp_path / "example.ipynb"
+    nbformat.write(notebook, path)
+    with pytest.raises(PageError, match=r"example.ipynb cell 2 line 2: AssertionError: wrong sum"):
+        test_notebooks.run_notebook(path)
+    notebook.cells[1].source = "y = x + 1"
+    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="2\n")]
+    nbformat.write(notebook, path)
+    with pytest.raises(PageError, match=r"cells \[2\] carry stored outputs"):
+        test_notebooks.run_notebook(path)

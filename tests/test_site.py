@@ -121,6 +121,14 @@ def test_figure_blocks_are_drawn_at_build_time(site):
         assert drawn >= fences, f"{source.relative_to(ROOT)}: {fences} figure blocks, {drawn} figures drawn"
 
 
+def test_notebook_pages_offer_their_notebook_for_download(site):
+    for notebook in DOCS.rglob("*.ipynb"):
+        folder = site / notebook.relative_to(DOCS).with_suffix("")
+        html = (folder / "index.html").read_text(encoding="utf-8")
+        assert f'href="{notebook.name}" download' in html, f"{notebook.relative_to(ROOT)}: no download button"
+        assert (folder / notebook.name).read_bytes() == notebook.read_bytes()
+
+
 def test_copy_buttons_annotations_tabs_and_instant_navigation_are_on(site):
     config = re.search(r'<script id="__config" type="application/json">(.*?)</script>',
                        (site / "index.html").read_text(encoding="utf-8"), re.DOTALL)

@@ -10,6 +10,16 @@ document$.subscribe(() => {
       throwOnError: false, // the build already refused malformed TeX; never blank a page
     });
   }
+  // Notebook pages (mkdocs-jupyter) keep $...$ and $$...$$ in their markdown cells.
+  for (const element of document.querySelectorAll(".jp-RenderedMarkdown")) {
+    renderMathInElement(element, {
+      delimiters: [
+        { left: "$$", right: "$$", display: true },
+        { left: "$", right: "$", display: false },
+      ],
+      throwOnError: false,
+    });
+  }
   markScrollableFormulas();
   document.fonts.ready.then(markScrollableFormulas); // widths change once KaTeX's fonts arrive
 });
