@@ -4,8 +4,6 @@ import functools
 import http.server
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from urllib.parse import urlparse
 
@@ -81,14 +79,10 @@ def site_port():
 @pytest.fixture(scope="session")
 def site(tmp_path_factory, site_port):
     """The site built once per worker with `mkdocs build --strict`; a failed build fails every user."""
-    from harness import ROOT
+    from harness import ROOT, build_site
 
     out = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", NOTES_SITE_URL=f"http://127.0.0.1:{site_port}/")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, env=env, timeout=600,
-    )
+    result = build_site(ROOT, out, NOTES_SITE_URL=f"http://127.0.0.1:{site_port}/")
     if result.returncode != 0:
         problems = [line for line in (result.stdout + result.stderr).splitlines()
                     if "WARNING" in line or "ERROR" in line or "Error" in line]

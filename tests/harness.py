@@ -338,6 +338,17 @@ def device_lint(code: str) -> list[int]:
     return sorted(set(offending))
 
 
+def refuse_tensors_off_device(code: str, label: str, place) -> None:
+    """Raise PageError if ``code`` creates tensors without device=; ``place(n)`` names line n."""
+    unplaced = device_lint(code)
+    if unplaced:
+        details = "\n".join(f"  {place(n)}" for n in unplaced)
+        raise PageError(
+            f"{label}: tensors created without device= (they would stay on the CPU next to a GPU;"
+            f" add device=device, or end the line with {ON_PURPOSE!r} if that is the point):\n{details}"
+        )
+
+
 def seeds_itself(code: str) -> bool:
     """A snippet fixes its own seed at top level, so a reader who copies it gets the same output."""
     import ast
@@ -386,6 +397,22 @@ def guarded(label: str):
         pytest_socket.enable_socket()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def traceable(filename: str, code: str):
+    """Let tracebacks of code compiled under ``filename`` show its lines (page blocks, cells)."""
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    try:
+        yield
+    finally:
+        linecache.cache.pop(filename, None)
+
+
+def innermost(error: BaseException, filename: str):
+    """The deepest traceback frame of ``error`` inside ``filename``, or None."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
+    return frames[-1] if frames else None
 
 
 def describe_exception(error: BaseException) -> str:
@@ -466,15 +493,11 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
 
     for block in blocks:
         try:
-            unplaced = device_lint(block.code)
+            refuse_tensors_off_device(
+                block.code, page_rel,
+                lambda n, b=block: f"{origin_text(b.lines[n - 1])}: {lines[b.lines[n - 1]].strip()}")
         except SyntaxError:
             continue  # reported with its line when the block runs
-        if unplaced:
-            details = "\n".join(f"  {origin_text(block.lines[n - 1])}: {lines[block.lines[n - 1]].strip()}" for n in unplaced)
-            raise PageError(
-                f"{page_rel}: tensors created without device= (they would stay on the CPU next to a GPU;"
-                f" add device=device, or end the line with {ON_PURPOSE!r} if that is the point):\n{details}"
-            )
 
     with guarded(page_rel):
         for number, block in enumerate(blocks, 1):
@@ -484,7 +507,6 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
                 skipped.append(f"{where}: skipped: {reason}")
                 continue
             filename = f"<{page_rel} block {number}>"
-            linecache.cache[filename] = (len(block.code), None, block.code.splitlines(True), filename)
             try:
                 compiled = compile(block.code, filename, "exec")
             except SyntaxError as error:
@@ -493,15 +515,15 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
             raises = expected_exception(block)
             captured = io.StringIO()
             try:
-                with contextlib.redirect_stdout(captured):
+                with traceable(filename, block.code), contextlib.redirect_stdout(captured):
                     exec(compiled, namespace)
             except (Exception, PageTimeout) as error:
                 output.write(captured.getvalue())
                 if raises is not None and isinstance(error, raises):
                     run += 1
                     continue
-                frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
-                index = block.lines[frames[-1].lineno - 1] if frames else block.fence.start
+                frame = innermost(error, filename)
+                index = block.lines[frame.lineno - 1] if frame else block.fence.start
                 trace = "".join(
                     f"  {origin_text(block.lines[f.lineno - 1])}: {f.line}\n" if f.filename == filename
                     else f"  {f.filename}:{f.lineno}: {f.line}\n"
@@ -513,8 +535,6 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
                     f"Traceback (page lines mapped):\n{trace}"
                     f"Output so far:\n{output.getvalue()[-2000:]}"
                 ) from None
-            finally:
-                linecache.cache.pop(filename, None)
             output.write(captured.getvalue())
             if raises is not None:
                 raise PageError(f"{where}: block is marked to raise {raises.__name__} but ran without error")
@@ -542,10 +562,8 @@ def run_snippet(path: Path, root: Path = ROOT) -> str:
     import runpy
 
     code = path.read_text(encoding="utf-8")
-    unplaced = device_lint(code)
-    if unplaced:
-        details = "\n".join(f"  {rel(path, root)}:{n}: {code.splitlines()[n - 1].strip()}" for n in unplaced)
-        raise PageError(f"tensors created without device= (add device=device, or {ON_PURPOSE!r}):\n{details}")
+    refuse_tensors_off_device(code, rel(path, root),
+                              lambda n: f"{rel(path, root)}:{n}: {code.splitlines()[n - 1].strip()}")
     if not seeds_itself(code):
         raise PageError(f"{rel(path, root)}: call torch.manual_seed(...) at top level, so a copied snippet is reproducible")
 
@@ -556,15 +574,26 @@ def run_snippet(path: Path, root: Path = ROOT) -> str:
         with guarded(rel(path, root)), contextlib.redirect_stdout(captured):
             runpy.run_path(str(path), run_name="__main__")
     except (Exception, PageTimeout) as error:
-        frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == path]
-        at = f"{rel(path, root)}:{frames[-1].lineno}: " if frames else f"{rel(path, root)}: "
-        line = f"\n    {frames[-1].line}" if frames else ""
+        frame = innermost(error, str(path))  # runpy compiles the file under the path it was given
+        at = f"{rel(path, root)}:{frame.lineno}: " if frame else f"{rel(path, root)}: "
+        line = f"\n    {frame.line}" if frame else ""
         raise PageError(
             f"{at}{describe_exception(error)}{line}\n{traceback.format_exc()}\nOutput so far:\n{captured.getvalue()[-2000:]}"
         ) from None
     finally:
         sys.argv = argv
     return captured.getvalue()
+
+
+def build_site(project: Path, out: Path, timeout: float = 600, **env):
+    """`mkdocs build --strict` of ``project`` into ``out``, in a fresh interpreter, output captured."""
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=project, capture_output=True, text=True, timeout=timeout,
+        env=dict(os.environ, NO_MKDOCS_2_WARNING="1", **env),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,18 +4,16 @@ Harness faults run in this process against pages written to a temporary folder. 
 `mkdocs build --strict` on a scratch copy of the project with the faulty pages added.
 """
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 import harness
-from harness import PageError, ROOT, run_page, run_snippet
+from harness import PageError, ROOT, build_site, run_page, run_snippet
 
 
 def write(path: Path, text: str) -> Path:
@@ -303,11 +301,7 @@ def scratch_build(tmp_path: Path, pages: dict[str, str]) -> subprocess.Completed
     (copy / "node_modules").symlink_to(ROOT / "node_modules")
     for name, text in pages.items():
         write(copy / "docs" / name, text)
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
-        cwd=copy, capture_output=True, text=True, env=env, timeout=240,
-    )
+    return build_site(copy, tmp_path / "site", timeout=240)
 
 
 def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):

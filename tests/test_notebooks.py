@@ -4,13 +4,12 @@ the chosen device). The site build executes them again (mkdocs-jupyter, allow_er
 
 import contextlib
 import io
-import linecache
-import traceback
 
 import nbformat
 import pytest
 
-from harness import DOCS, ON_PURPOSE, PageError, PageTimeout, describe_exception, device_lint, guarded, rel
+from harness import (DOCS, PageError, PageTimeout, describe_exception, guarded, innermost, refuse_tensors_off_device,
+                     rel, traceable)
 
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
 
@@ -23,24 +22,21 @@ def run_notebook(path):
     if stored:
         raise PageError(f"{name}: cells {stored} carry stored outputs; clear them (the build makes the outputs)")
     for number, cell in cells:
-        if unplaced := device_lint(cell.source):
-            raise PageError(f"{name} cell {number} line {unplaced[0]}: tensor created without device= "
-                            f"(add device=device, or {ON_PURPOSE!r})")
+        refuse_tensors_off_device(
+            cell.source, name,
+            lambda n, c=cell, k=number: f"{name} cell {k} line {n}: {c.source.splitlines()[n - 1].strip()}")
     namespace = {"__name__": "__main__"}
     output = io.StringIO()
     with guarded(name), contextlib.redirect_stdout(output):
         for number, cell in cells:
             filename = f"<{name} cell {number}>"
-            linecache.cache[filename] = (len(cell.source), None, cell.source.splitlines(True), filename)
             try:
-                exec(compile(cell.source, filename, "exec"), namespace)
+                with traceable(filename, cell.source):
+                    exec(compile(cell.source, filename, "exec"), namespace)
             except (Exception, PageTimeout) as error:
-                frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
-                line = frames[-1].lineno if frames else "?"
-                raise PageError(f"{name} cell {number} line {line}: {describe_exception(error)}\n"
-                                f"    {frames[-1].line if frames else ''}") from None
-            finally:
-                linecache.cache.pop(filename, None)
+                frame = innermost(error, filename)
+                raise PageError(f"{name} cell {number} line {frame.lineno if frame else '?'}: "
+                                f"{describe_exception(error)}\n    {frame.line if frame else ''}") from None
     return len(cells), output.getvalue()
 
 
