@@ -39,7 +39,7 @@ build: site-setup
 
 # DEVICE=cpu hides every accelerator; ARGS passes anything else to pytest (e.g. ARGS="-k adam").
 test: setup
-	NOTES_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist loadfile $(if $(filter cpu,$(DEVICE)),--cpu) $(ARGS)
+	NOTES_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist load $(if $(filter cpu,$(DEVICE)),--cpu) $(ARGS)
 
 clean:
 	rm -rf site .pytest_cache

@@ -35,6 +35,12 @@ def pytest_configure(config):
 
         # Two workers with two threads each on two cores make small ops stall; share the cores.
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    if not hasattr(config, "workerinput") and not os.environ.get(SITE_ENV) and wants_site(config):
+        start_site_build(config)  # the controller (or a single process) only
+
+
+def pytest_unconfigure(config):
+    stop_site_build(config)
 
 
 def pytest_report_header(config):
@@ -45,6 +51,9 @@ def pytest_report_header(config):
     return f"notes device: {device} ({name}); torch {torch.__version__}"
 
 
+MAXIMA = {"notes_page_kib": "notes_heaviest_page_kib", "notes_page_cpu_s": "notes_slowest_page_cpu_s"}
+
+
 def pytest_terminal_summary(terminalreporter):
     counts = {}
     for reports in terminalreporter.stats.values():
@@ -52,8 +61,12 @@ def pytest_terminal_summary(terminalreporter):
             if getattr(report, "when", None) != "call":
                 continue
             for key, value in getattr(report, "user_properties", []):
-                if key in {"pages", "snippets", "notebooks", "executed_blocks", "skipped_blocks"}:
+                if key in {"pages", "snippets", "notebooks", "executed_blocks", "skipped_blocks",
+                           "copy_buttons_checked"}:
                     counts[key] = counts.get(key, 0) + value
+                elif key in MAXIMA:  # (page, number): keep the largest
+                    largest = counts.get(MAXIMA[key], ("", -1))
+                    counts[MAXIMA[key]] = max(largest, value, key=lambda pair: pair[1])
                 elif key.startswith("notes_"):  # measurements worth a line of their own
                     counts[key] = value
     if counts:
@@ -67,8 +80,7 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def site_port():
-    """A free local port. Material's instant navigation follows only links listed in sitemap.xml,
-    which carries site_url, so the site is built for the port the browser tests serve it on."""
+    """A free local port for this worker's server."""
     import socket
 
     with socket.socket() as probe:
@@ -76,19 +88,99 @@ def site_port():
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory, site_port):
-    """The site built once per worker with `mkdocs build --strict`; a failed build fails every user."""
-    from harness import ROOT, build_site
+# ---------------------------------------------------------------------------------------------
+# The site, built once per run. With xdist the controller starts `mkdocs build --strict` in the
+# background as soon as the run begins, so the build (which also executes the notebooks) overlaps
+# the page and snippet tests; every worker's `site` fixture waits for that one build.
+# ---------------------------------------------------------------------------------------------
 
-    out = tmp_path_factory.mktemp("site")
-    result = build_site(ROOT, out, NOTES_SITE_URL=f"http://127.0.0.1:{site_port}/")
-    if result.returncode != 0:
-        problems = [line for line in (result.stdout + result.stderr).splitlines()
-                    if "WARNING" in line or "ERROR" in line or "Error" in line]
-        pytest.fail("mkdocs build --strict failed:\n" + "\n".join(problems or [result.stderr[-3000:]]),
-                    pytrace=False)
-    return out
+SITE_ENV = "NOTES_SUITE_SITE"  # folder holding site/, build.log and, once finished, returncode
+SITE_MODULES = ("test_site.py", "test_browser.py", "test_search.py")
+
+
+def wants_site(config) -> bool:
+    """Whether this run will test the built site: no -k/-m filter and a selection that includes
+    the site modules (a folder, or one of them named). Otherwise `site` builds when first used."""
+    if config.option.keyword or config.option.markexpr:
+        return False
+    for arg in config.args:
+        path = arg.split("::")[0]
+        if not path.endswith(".py") or path.endswith(SITE_MODULES):
+            return True
+    return False
+
+
+def start_site_build(config):
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from harness import ROOT
+
+    folder = Path(tempfile.mkdtemp(prefix="notes-site-"))
+    log = open(folder / "build.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder / "site")],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, NO_MKDOCS_2_WARNING="1", NOTES_SITE_URL=BUILT_FOR))
+
+    def record_when_done():
+        code = process.wait()
+        log.close()
+        (folder / "returncode.tmp").write_text(str(code))
+        (folder / "returncode.tmp").rename(folder / "returncode")  # appears whole or not at all
+
+    threading.Thread(target=record_when_done, daemon=True).start()
+    os.environ[SITE_ENV] = str(folder)  # inherited by the xdist workers, started after configure
+    config._notes_site_build = (process, folder)
+
+
+def stop_site_build(config):
+    started = getattr(config, "_notes_site_build", None)
+    if started:
+        process, folder = started
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def wait_for_site(folder, timeout=900):
+    """The build's site/ once `returncode` says it succeeded; a failed build fails every user."""
+    import time
+    from pathlib import Path
+
+    folder, deadline = Path(folder), time.monotonic() + timeout
+    while not (folder / "returncode").exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the site build did not finish in {timeout} s", pytrace=False)
+        time.sleep(0.2)
+    code = int((folder / "returncode").read_text())
+    if code != 0:
+        log = (folder / "build.log").read_text(encoding="utf-8", errors="replace")
+        problems = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
+        pytest.fail("mkdocs build --strict failed:\n" + "\n".join(problems or [log[-3000:]]), pytrace=False)
+    return folder / "site"
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The strictly built site (see above); built here, once for all workers, when no build was started."""
+    from filelock import FileLock
+
+    folder = os.environ.get(SITE_ENV)
+    if not folder:
+        shared = tmp_path_factory.getbasetemp().parent  # common to every xdist worker of this run
+        folder = shared / "notes-site"
+        with FileLock(shared / "notes-site.lock"):
+            if not (folder / "returncode").exists():
+                from harness import ROOT, build_site
+
+                folder.mkdir(exist_ok=True)
+                result = build_site(ROOT, folder / "site", NOTES_SITE_URL=BUILT_FOR)
+                (folder / "build.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+                (folder / "returncode").write_text(str(result.returncode))
+    return wait_for_site(folder)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,17 +196,38 @@ CHROMIUM_ARGS = [
 ]
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
+BUILT_FOR = "http://127.0.0.1:8000/"  # mkdocs.yml's default site_url
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the built site. Material's instant navigation follows only links listed in
+    sitemap.xml, which carries site_url, so the sitemap is rewritten for the port served on."""
+
+    served_at = BUILT_FOR
+
+    def do_GET(self):
+        if self.path.split("?")[0] != "/sitemap.xml":
+            return super().do_GET()
+        sitemap = os.path.join(self.directory, "sitemap.xml")
+        with open(sitemap, "rb") as f:
+            body = f.read().replace(BUILT_FOR.encode(), self.served_at.encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, *args):
         pass
 
 
 @pytest.fixture(scope="session")
 def base_url(site, site_port):
-    handler = functools.partial(QuietHandler, directory=str(site))
+    served_at = f"http://127.0.0.1:{site_port}/"
+    handler = functools.partial(type("Handler", (SiteHandler,), {"served_at": served_at}), directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{site_port}/"
+    yield served_at
     server.shutdown()
 
 

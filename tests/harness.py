@@ -585,6 +585,21 @@ def run_snippet(path: Path, root: Path = ROOT) -> str:
     return captured.getvalue()
 
 
+# No page's (or notebook's) blocks may take more CPU time than this on the CPU: heavy work belongs in
+# a benchmark, not in a page a reader runs. CPU time, not wall time, so a loaded machine (xdist
+# workers, the background build, Chromium) does not make an honest page fail.
+PAGE_CPU_BUDGET = float(os.environ.get("NOTES_PAGE_CPU_BUDGET", "3.0"))
+
+
+def check_cpu_budget(name: str, seconds: float):
+    import torch
+
+    on_cpu = (torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")).type == "cpu"
+    if on_cpu and seconds > PAGE_CPU_BUDGET:
+        raise PageError(f"{name}: its blocks took {seconds:.1f} s of CPU time, over the {PAGE_CPU_BUDGET:.0f} s "
+                        "budget for a page; make the example smaller or move the heavy part to benchmarks/")
+
+
 def build_site(project: Path, out: Path, timeout: float = 600, **env):
     """`mkdocs build --strict` of ``project`` into ``out``, in a fresh interpreter, output captured."""
     import subprocess

@@ -72,67 +72,88 @@ def wait_until_rendered(page):
 
 
 @pytest.fixture(scope="session")
-def visits(browser, base_url):
-    """Each built page, visited once: what it requested, logged, rendered, copied, and axe's verdict."""
+def tab(browser, base_url):
+    """One tab per worker for the page-by-page visit, logging foreign requests and console errors."""
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], base_url=base_url)
     page = context.new_page()
     page.route("**/*", lambda route: route.continue_())  # routing disables the cache: each page's full weight
     local = urlparse(base_url).netloc
-    log = {"foreign": [], "console": []}
+    page.log = {"foreign": [], "console": []}
     page.on("request", lambda r: urlparse(r.url).netloc not in {local, ""}
-            and urlparse(r.url).scheme in {"http", "https", "ws", "wss"} and log["foreign"].append(r.url))
-    page.on("console", lambda msg: msg.type == "error" and log["console"].append(msg.text))
-    page.on("pageerror", lambda error: log["console"].append(str(error)))
-    reports = {}
-    for source in doc_pages():
-        log["foreign"], log["console"] = [], []
-        page.goto(url_path(source), wait_until="load")
-        try:
-            wait_until_rendered(page)
-        except Exception as error:  # reported below with the page's state
-            log["console"].append(f"not rendered in time: {error}")
-        report = {"math": page.evaluate(MATH_STATE)}
-        report["bytes"] = page.evaluate(  # everything this load fetched, decoded (no cache between pages)
-            "() => performance.getEntries().reduce((sum, e) => sum + (e.decodedBodySize || 0), 0)")
-        if is_concept(source):  # before the copy clicks below, which change the buttons' state
-            page.add_script_tag(path=str(AXE))
-            report["axe"] = page.evaluate(AXE_RUN)
-        if is_notebook(source):  # markdown-cell math, typeset by KaTeX's auto-render
-            report["notebook_math"] = page.evaluate(
-                "() => ({rendered: document.querySelectorAll('.jp-RenderedMarkdown .katex').length,"
-                " leftover: [...document.querySelectorAll('.jp-RenderedMarkdown')]"
-                ".filter(e => /\\$[^$]+\\$/.test(e.textContent)).length})")
-            report["tested"] = []  # notebook cells have no Material copy button; test_notebooks runs them
-        else:
-            lines, _origins, _on_page = expand(source)
-            report["tested"] = ["\n".join(f.body).rstrip() for f in scan_fences(lines) if f.is_python]
-        report["copied"] = page.evaluate(COPY_EVERY_BLOCK) if report["tested"] else []
-        report["foreign"], report["console"] = list(log["foreign"]), list(log["console"])
-        reports[source.relative_to(ROOT)] = report
+            and urlparse(r.url).scheme in {"http", "https", "ws", "wss"} and page.log["foreign"].append(r.url))
+    page.on("console", lambda msg: msg.type == "error" and page.log["console"].append(msg.text))
+    page.on("pageerror", lambda error: page.log["console"].append(str(error)))
+    yield page
     context.close()
-    return reports
 
 
-def test_every_page_loads_locally_without_errors(visits, record_property):
-    heaviest = max(visits, key=lambda name: visits[name]["bytes"])
-    record_property("notes_heaviest_page", f"{heaviest}, {visits[heaviest]['bytes'] / 1024:.0f} KiB with all it loads")
-    problems = [f"{name}: requests to other hosts {r['foreign']}" for name, r in visits.items() if r["foreign"]]
-    problems += [f"{name}: console errors {r['console']}" for name, r in visits.items() if r["console"]]
-    assert not problems, "\n".join(problems)
+def visit(page, source: Path) -> dict:
+    """Load one built page: what it requested, logged, rendered and copied, and axe's verdict."""
+    page.log["foreign"], page.log["console"] = [], []
+    page.goto(url_path(source), wait_until="load")
+    try:
+        wait_until_rendered(page)
+    except Exception as error:  # reported with the page's state
+        page.log["console"].append(f"not rendered in time: {error}")
+    report = {"math": page.evaluate(MATH_STATE)}
+    report["bytes"] = page.evaluate(  # everything this load fetched, decoded (no cache between pages)
+        "() => performance.getEntries().reduce((sum, e) => sum + (e.decodedBodySize || 0), 0)")
+    if is_concept(source):  # before the copy clicks below, which change the buttons' state
+        page.add_script_tag(path=str(AXE))
+        report["axe"] = page.evaluate(AXE_RUN)
+    if is_notebook(source):  # markdown-cell math, typeset by KaTeX's auto-render
+        report["notebook_math"] = page.evaluate(
+            "() => ({rendered: document.querySelectorAll('.jp-RenderedMarkdown .katex').length,"
+            " leftover: [...document.querySelectorAll('.jp-RenderedMarkdown')]"
+            ".filter(e => /\\$[^$]+\\$/.test(e.textContent)).length})")
+        report["tested"] = []  # notebook cells have no Material copy button; test_notebooks runs them
+    else:
+        lines, _origins, _on_page = expand(source)
+        report["tested"] = ["\n".join(f.body).rstrip() for f in scan_fences(lines) if f.is_python]
+    report["copied"] = page.evaluate(COPY_EVERY_BLOCK) if report["tested"] else []
+    report["foreign"], report["console"] = list(page.log["foreign"]), list(page.log["console"])
+    return report
 
 
-def test_math_is_rendered_on_every_page(visits):
+def problems_of(source: Path, report: dict) -> list[str]:
     problems = []
-    for name, report in visits.items():
-        math = report["math"]
-        if math["rendered"] != math["formulas"] or math["errors"]:
-            problems.append(f"{name}: math {math}")
-        if is_concept(ROOT / name) and math["formulas"] == 0:
-            problems.append(f"{name}: a concept page without math")
-        notebook = report.get("notebook_math")
-        if notebook and (notebook["rendered"] == 0 or notebook["leftover"]):
-            problems.append(f"{name}: notebook math not typeset {notebook}")
-    assert not problems, "\n".join(problems)
+    if report["foreign"]:
+        problems.append(f"requests to other hosts {report['foreign']}")
+    if report["console"]:
+        problems.append(f"console errors {report['console']}")
+    math = report["math"]
+    if math["rendered"] != math["formulas"] or math["errors"]:
+        problems.append(f"math not typeset {math}")
+    if is_concept(source) and math["formulas"] == 0:
+        problems.append("a concept page without math")
+    notebook = report.get("notebook_math")
+    if notebook and (notebook["rendered"] == 0 or notebook["leftover"]):
+        problems.append(f"notebook math not typeset {notebook}")
+    tested, copied = report["tested"], report["copied"]
+    if len(copied) != len(tested):
+        problems.append(f"{len(tested)} Python blocks tested, {len(copied)} copy buttons")
+    for index, (got, expected) in enumerate(zip(copied, tested), 1):
+        if got != expected:
+            problems.append(f"block {index}: the copy button gives {got[:80]!r}..., the suite ran {expected[:80]!r}...")
+    if is_concept(source) and "axe" not in report:
+        problems.append("axe did not run")
+    problems += [
+        f"accessibility: {v['id']} ({v['impact']}): {v['help']} on {v['nodes']} element(s), e.g. {v['target']}"
+        for v in report.get("axe", [])
+        if v["impact"] in {"serious", "critical"} and v["id"] not in AXE_ACCEPTED
+    ]
+    return problems
+
+
+@pytest.mark.parametrize("source", doc_pages(), ids=lambda source: str(source.relative_to(ROOT)))
+def test_page_in_the_browser(tab, source, record_property):
+    """Loads locally without console errors, math typeset, every Python copy button copies exactly the
+    code the suite ran (blocks in closed admonitions and other tabs included), no serious axe finding."""
+    report = visit(tab, source)
+    record_property("notes_page_kib", (str(source.relative_to(ROOT)), round(report["bytes"] / 1024)))
+    record_property("copy_buttons_checked", len(report["copied"]))
+    problems = problems_of(source, report)
+    assert not problems, f"{source.relative_to(ROOT)}:\n  " + "\n  ".join(problems)
 
 
 def test_math_is_rendered_again_after_instant_navigation(page):
@@ -149,32 +170,6 @@ def test_math_is_rendered_again_after_instant_navigation(page):
     assert not page.foreign_requests, page.foreign_requests
 
 
-def test_copy_buttons_copy_exactly_the_code_the_suite_ran(visits):
-    """Each Python block's copy button yields the block's code after includes, as the harness ran it."""
-    problems, checked = [], 0
-    for name, report in visits.items():
-        tested, copied = report["tested"], report["copied"]
-        if len(copied) != len(tested):
-            problems.append(f"{name}: {len(tested)} Python blocks tested, {len(copied)} shown")
-            continue
-        for index, (got, expected) in enumerate(zip(copied, tested), 1):
-            checked += 1
-            if got != expected:
-                problems.append(f"{name} block {index}: the copy button gives {got[:80]!r}..., "
-                                f"the suite ran {expected[:80]!r}...")
-    assert checked > 0
-    assert not problems, "\n".join(problems)
-
-
-def test_no_serious_accessibility_violations_on_concept_pages(visits):
-    problems = [
-        f"{name}: {v['id']} ({v['impact']}): {v['help']} on {v['nodes']} element(s), e.g. {v['target']}"
-        for name, report in visits.items()
-        for v in report.get("axe", [])
-        if v["impact"] in {"serious", "critical"} and v["id"] not in AXE_ACCEPTED
-    ]
-    assert any("axe" in report for report in visits.values())
-    assert not problems, "\n".join(problems)
 
 
 def test_colour_scheme_toggle_switches_and_persists_across_pages(page):

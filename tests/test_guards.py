@@ -294,27 +294,36 @@ def test_orphan_snippet_is_reported(scratch):
 
 
 def scratch_build(tmp_path: Path, pages: dict[str, str]) -> subprocess.CompletedProcess:
+    """A small project that inherits every setting of mkdocs.yml (plugins, hooks, validation,
+    strict) but holds only a home page and the planted pages, so the build takes seconds."""
     copy = tmp_path / "project"
-    for name in ("docs", "snippets", "hooks"):
-        shutil.copytree(ROOT / name, copy / name)
-    shutil.copy(ROOT / "mkdocs.yml", copy / "mkdocs.yml")
+    shutil.copytree(ROOT / "hooks", copy / "hooks")
+    (copy / "snippets").mkdir()  # mkdocs.yml watches it
+    for name in ("javascripts", "stylesheets"):
+        shutil.copytree(ROOT / "docs" / name, copy / "docs" / name)
     (copy / "node_modules").symlink_to(ROOT / "node_modules")
+    write(copy / "docs" / "index.md", "# Home\n\nPlanted faults follow.\n")
+    write(copy / "docs" / "tags.md", "# Tags\n")
     for name, text in pages.items():
         write(copy / "docs" / name, text)
+    nav = "\n".join(f"  - {name}" for name in ["index.md", "tags.md", *pages])
+    write(copy / "mkdocs.yml", f"INHERIT: {ROOT / 'mkdocs.yml'}\nnav:\n{nav}\n")
     return build_site(copy, tmp_path / "site", timeout=240)
 
 
 def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
     result = scratch_build(tmp_path, {
         "planted/link.md": "# Link\n\nSee [nowhere](../no-such-page.md).\n",
-        "planted/anchor.md": "# Anchor\n\nSee [Adam's math](../optimizers/adam.md#no-such-heading).\n",
+        "planted/target.md": "# Target\n\n## A real heading\n\nText.\n",
+        "planted/anchor.md": "# Anchor\n\nSee [this](target.md#a-real-heading), not [that](target.md#no-such-heading).\n",
         "planted/tex.md": "# TeX\n\n$$\n\\frac{a}{\n$$\n",
         "planted/figure.md": '# Figure\n\n```python figure="Broken"\nraise ValueError("no picture")\n```\n',
     })
     log = result.stdout + result.stderr
     assert result.returncode != 0, log
     assert "'planted/link.md' contains a link '../no-such-page.md'" in log, log
-    assert "'planted/anchor.md' contains a link '../optimizers/adam.md#no-such-heading'" in log, log
+    assert "'planted/anchor.md' contains a link 'target.md#no-such-heading'" in log, log
+    assert "#a-real-heading" not in log, log
     assert "'planted/tex.md' contains malformed TeX" in log, log
     assert "'planted/figure.md': figure block 'Broken' failed at build time: ValueError: no picture" in log, log
 
@@ -345,3 +354,19 @@ def test_notebook_with_stored_outputs_or_a_failing_cell_is_refused(tmp_path):
     nbformat.write(notebook, path)
     with pytest.raises(PageError, match=r"cells \[2\] carry stored outputs"):
         test_notebooks.run_notebook(path)
+
+
+def test_strict_build_fails_on_a_notebook_cell_that_raises(tmp_path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Broken notebook"),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("raise ValueError('planted notebook failure')"),
+    ])
+    notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    result = scratch_build(tmp_path, {"planted/broken.ipynb": nbformat.writes(notebook)})
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log
+    assert "planted/broken.ipynb" in log and "planted notebook failure" in log, log
+    assert "In[2]" in log, log  # the second code cell, as Jupyter numbers it
