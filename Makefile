@@ -11,7 +11,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 TORCH_INDEX ?=
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site-setup setup serve build test clean
+.PHONY: site-setup setup serve build test benchmark clean
 
 site-setup: $(VENV)/.installed node_modules/.installed
 setup: site-setup $(CHROMIUM)
@@ -40,6 +40,11 @@ build: site-setup
 # DEVICE=cpu hides every accelerator; ARGS passes anything else to pytest (e.g. ARGS="-k adam").
 test: setup
 	NOTES_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist load $(if $(filter cpu,$(DEVICE)),--cpu) $(ARGS)
+
+# Times every from-scratch implementation against PyTorch's own on this machine's best device
+# (DEVICE=cpu for the CPU) and records the table in benchmarks/results/<device>.md for the pages.
+benchmark: site-setup
+	$(BIN)/python -m benchmarks --save $(if $(filter cpu,$(DEVICE)),--cpu) $(ARGS)
 
 clean:
 	rm -rf site .pytest_cache

@@ -38,12 +38,12 @@ class RMSProp(torch.optim.Optimizer):
                 if group["eps_inside"]:
                     denominator = (v + eps).sqrt()  # √(v_t + ε): not what PyTorch does
                 else:
-                    denominator = v.sqrt() + eps  # √v_t + ε: ε outside the root, as in PyTorch
+                    denominator = v.sqrt().add_(eps)  # √v_t + ε: ε outside the root, as in PyTorch
                 if mu:
                     buf = state["buf"].mul_(mu).add_(g / denominator)  # b_t = μ b_{t-1} + g_t/(√v_t + ε)
                     p.sub_(lr * buf)  # θ_t = θ_{t-1} - lr b_t
                 else:
-                    p.sub_(lr * g / denominator)  # θ_t = θ_{t-1} - lr g_t / (√v_t + ε)
+                    p.addcdiv_(g, denominator, value=-lr)  # θ_t = θ_{t-1} - lr g_t / (√v_t + ε)
 # --8<-- [end:optimizer]
 
 
@@ -81,6 +81,32 @@ for options in [dict(), dict(centered=True), dict(momentum=0.9)]:
     print(f"ours vs torch.optim.RMSprop({options or ''}) after {len(batches)} steps:"
           f" max gap {gap(ours, reference):.1e}")
 # --8<-- [end:check]
+
+# --8<-- [start:fast]
+class ForeachRMSProp(torch.optim.Optimizer):
+    """Plain RMSProp (no centering, no momentum), each operation over the whole parameter list."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            grads = [p.grad for p in params]
+            squares = [self.state[p].setdefault("v", torch.zeros_like(p)) for p in params]  # v_0 = 0
+            torch._foreach_mul_(squares, group["alpha"])
+            torch._foreach_addcmul_(squares, grads, grads, value=1 - group["alpha"])  # v_t = α v + (1-α) g²
+            denominators = torch._foreach_sqrt(squares)
+            torch._foreach_add_(denominators, group["eps"])  # √v_t + ε
+            torch._foreach_addcdiv_(params, grads, denominators, value=-group["lr"])  # θ -= lr g / (√v_t + ε)
+
+
+fast = train(lambda ps: ForeachRMSProp(ps, lr=1e-3))
+reference = train(lambda ps: torch.optim.RMSprop(ps, lr=1e-3))
+torch.testing.assert_close(fast.state_dict(), reference.state_dict(), **tolerance)
+print(f"foreach version vs torch.optim.RMSprop: {gap(fast, reference):.1e}")
+# --8<-- [end:fast]
 
 
 # --8<-- [start:steps]

@@ -311,6 +311,15 @@ def scratch_build(tmp_path: Path, pages: dict[str, str]) -> subprocess.Completed
     return build_site(copy, tmp_path / "site", timeout=240)
 
 
+def notebook_with_links() -> str:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "# Links\n\n[fine](target.md#a-real-heading), [no page](gone.md), [no heading](target.md#no-such-heading)")])
+    notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    return nbformat.writes(notebook)
+
+
 def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
     result = scratch_build(tmp_path, {
         "planted/link.md": "# Link\n\nSee [nowhere](../no-such-page.md).\n",
@@ -318,6 +327,7 @@ def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
         "planted/anchor.md": "# Anchor\n\nSee [this](target.md#a-real-heading), not [that](target.md#no-such-heading).\n",
         "planted/tex.md": "# TeX\n\n$$\n\\frac{a}{\n$$\n",
         "planted/figure.md": '# Figure\n\n```python figure="Broken"\nraise ValueError("no picture")\n```\n',
+        "planted/notebook.ipynb": notebook_with_links(),
     })
     log = result.stdout + result.stderr
     assert result.returncode != 0, log
@@ -326,6 +336,10 @@ def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
     assert "#a-real-heading" not in log, log
     assert "'planted/tex.md' contains malformed TeX" in log, log
     assert "'planted/figure.md': figure block 'Broken' failed at build time: ValueError: no picture" in log, log
+    # notebooks: mkdocs-jupyter does not validate links, hooks/notebooks.py does
+    assert "'planted/notebook.ipynb' contains a link 'gone.md'" in log, log
+    assert "'planted/notebook.ipynb' contains a link 'target.md#no-such-heading'" in log, log
+    assert "target.md#a-real-heading" not in log, log
 
 
 def test_strict_build_fails_on_missing_include(tmp_path):

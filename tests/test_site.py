@@ -147,3 +147,23 @@ def test_search_splits_code_identifiers(site):
     assert tokens("torch.optim.RMSprop(lr=0.01)") == ["torch", "optim", "rmsprop", "lr", "0.01"]
     titles = {doc["title"] for doc in index["docs"]}
     assert {"Adam", "Broadcasting", "Matrix multiplication"} <= titles
+
+
+def test_every_local_link_in_the_built_site_resolves(site):
+    """Links as built, notebooks included (their markdown links are rewritten by hooks/notebooks.py)."""
+    from urllib.parse import unquote, urlparse
+
+    broken = []
+    for page in html_pages(site):
+        html = page.read_text(encoding="utf-8")
+        for href in re.findall(r'<a [^>]*href="([^"]+)"', html):
+            url = urlparse(href)
+            if url.scheme or url.netloc or not url.path:
+                continue  # another host (test above), or an anchor on this page
+            base = site if url.path.startswith("/") else page.parent  # 404.html links from the root
+            target = (base / unquote(url.path).lstrip("/")).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append(f"{page.relative_to(site)}: {href}")
+    assert not broken, "links to nothing:\n" + "\n".join(sorted(set(broken)))

@@ -1,0 +1,1 @@
+"""Timings of the from-scratch implementations on the pages against PyTorch's own: `python -m benchmarks`."""

@@ -1,0 +1,45 @@
+"""The benchmark command runs, and the recorded results the pages include cover every case and meet
+the targets (each from-scratch optimizer step within 1.5x of torch.optim's default)."""
+
+import re
+import subprocess
+import sys
+
+from harness import ROOT
+
+sys.path.insert(0, str(ROOT))
+from benchmarks.cases import CASES  # noqa: E402
+
+ROW = re.compile(r"^\| (?P<name>[^|]+) \| `[^`]+` \| (?P<device>[^|]+) \| [^|]+ \| [^|]+ \| [^|]+ \| (?P<ratio>[\d.]+)x \|$")
+
+
+def recorded(device_type: str) -> dict[str, dict]:
+    text = (ROOT / "benchmarks" / "results" / f"{device_type}.md").read_text(encoding="utf-8")
+    return {m["name"]: m.groupdict() for m in map(ROW.match, text.splitlines()) if m}
+
+
+def test_recorded_cpu_results_cover_every_case_and_meet_the_targets():
+    rows = recorded("cpu")
+    assert sorted(rows) == sorted(case.name for case in CASES), "rerun `make benchmark DEVICE=cpu`"
+    over = [f"{case.name}: {rows[case.name]['ratio']}x over {case.target}x" for case in CASES
+            if case.target is not None and float(rows[case.name]["ratio"]) > case.target]
+    assert not over, "\n".join(over)
+    assert all(row["device"].startswith("CPU") for row in rows.values())
+
+
+def test_every_recorded_device_meets_the_targets():
+    """CPU results are required (above); results recorded on an accelerator are held to the same targets."""
+    files = sorted((ROOT / "benchmarks" / "results").glob("*.md"))
+    assert ROOT / "benchmarks" / "results" / "cpu.md" in files
+    for path in files:
+        rows = recorded(path.stem)
+        over = [f"{path.name}: {case.name}: {rows[case.name]['ratio']}x" for case in CASES
+                if case.target is not None and case.name in rows and float(rows[case.name]["ratio"]) > case.target]
+        assert not over, "\n".join(over)
+
+
+def test_benchmark_command_times_a_case():
+    result = subprocess.run([sys.executable, "-m", "benchmarks", "--cpu", "--quick", "--only", "Adam (foreach)"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"Adam \(foreach\) +torch\.optim\.Adam +CPU .* [\d.]+x", result.stdout), result.stdout
