@@ -117,6 +117,14 @@ SITE_ENV = "NOTES_SUITE_SITE"  # folder holding site/, build.log and, once finis
 SITE_MODULES = ("test_site.py", "test_browser.py", "test_search.py")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests of the built site last, slowest first, so that the workers run pages, snippets and
+    notebooks while the background build finishes, instead of waiting for it."""
+    uses_site = lambda item: item.nodeid.split("::")[0].endswith(SITE_MODULES)  # noqa: E731
+    slow_first = {"tests/test_search.py": 0, "tests/test_browser.py": 1}
+    items.sort(key=lambda item: (uses_site(item), slow_first.get(item.nodeid.split("::")[0], 2)))
+
+
 def wants_site(config) -> bool:
     """Whether this run will test the built site: no -k/-m filter and a selection that includes
     the site modules (a folder, or one of them named). Otherwise `site` builds when first used."""

@@ -76,7 +76,6 @@ def tab(browser, base_url):
     """One tab per worker for the page-by-page visit, logging foreign requests and console errors."""
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], base_url=base_url)
     page = context.new_page()
-    page.route("**/*", lambda route: route.continue_())  # routing disables the cache: each page's full weight
     local = urlparse(base_url).netloc
     page.log = {"foreign": [], "console": []}
     page.on("request", lambda r: urlparse(r.url).netloc not in {local, ""}
@@ -96,7 +95,7 @@ def visit(page, source: Path) -> dict:
     except Exception as error:  # reported with the page's state
         page.log["console"].append(f"not rendered in time: {error}")
     report = {"math": page.evaluate(MATH_STATE)}
-    report["bytes"] = page.evaluate(  # everything this load fetched, decoded (no cache between pages)
+    report["bytes"] = page.evaluate(  # everything this page loads, decoded, whether from cache or not
         "() => performance.getEntries().reduce((sum, e) => sum + (e.decodedBodySize || 0), 0)")
     if is_concept(source):  # before the copy clicks below, which change the buttons' state
         page.add_script_tag(path=str(AXE))
