@@ -54,6 +54,12 @@ def execute(stored: Path, executed: Path) -> Path:
     return executed
 
 
+def has_code(stored: Path) -> bool:
+    import nbformat
+
+    return any(cell.cell_type == "code" for cell in nbformat.read(stored, as_version=4).cells)
+
+
 def cache_key(stored: Path) -> str:
     import torch
 
@@ -74,7 +80,8 @@ def start_notebooks(files, config):
     for file in notebooks:
         stored = Path(file.abs_src_path)
         executed = root / CACHE / cache_key(stored) / stored.name  # same name: the page's links use it
-        if executed.exists():
+        if executed.exists() or not has_code(stored):  # nothing to run: no kernel to start
+            executed = executed if executed.exists() else stored
             _runs[file.src_uri] = (stored, _pool.submit(lambda path=executed: path))
         else:
             _runs[file.src_uri] = (stored, _pool.submit(execute, stored, executed))

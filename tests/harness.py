@@ -17,6 +17,7 @@ A page goes through four steps:
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import linecache
 import os
@@ -91,6 +92,20 @@ def rel(path, root: Path = ROOT) -> str:
 
 
 def expand(page: Path, root: Path = ROOT) -> tuple[list[str], list[Origin], list[Origin]]:
+    """`expand_uncached`, remembered per worker: the page tests, the browser tests and the orphan
+    check all expand the same pages. Keyed by the page's and every snippet's modification time."""
+    snippets = Path(root) / "snippets"
+    stamps = tuple(sorted((f.name, f.stat().st_mtime_ns) for f in snippets.glob("*.py"))) if snippets.is_dir() else ()
+    lines, origins, on_page = _expand_cached(Path(page), Path(root), page.stat().st_mtime_ns, stamps)
+    return list(lines), list(origins), list(on_page)
+
+
+@functools.lru_cache(maxsize=256)
+def _expand_cached(page: Path, root: Path, _page_stamp, _snippet_stamps):
+    return expand_uncached(page, root)
+
+
+def expand_uncached(page: Path, root: Path = ROOT) -> tuple[list[str], list[Origin], list[Origin]]:
     """The page body after includes, and the origin of each of its lines.
 
     The first pass is pymdownx.snippets exactly as MkDocs runs it. The second pass reads the

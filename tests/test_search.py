@@ -28,12 +28,12 @@ def search(page, query: str):
     # The worker answers each keystroke; wait until the list stops changing.
     snapshot = "() => [...document.querySelectorAll('li.md-search-result__item > a')].map(a => a.href).join()"
     previous = None
-    for _ in range(40):
+    for _ in range(80):
         current = page.evaluate(snapshot)
         if current == previous:
             break
         previous = current
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(50)
     items = page.locator("li.md-search-result__item > a.md-search-result__link")
     results = []  # one entry per page, in the order a reader sees them
     for i in range(items.count()):
