@@ -5,9 +5,10 @@ mkdocs-jupyter's template carries a MathJax loader (with an empty source unless 
 a mermaid loader that imports from cdnjs. Both are removed; notebook math is typeset by the site's
 own KaTeX (javascripts/katex-init.js) and checked at build time by hooks/katex.py.
 
-Notebooks are executed here, not by mkdocs-jupyter (whose `execute` is off): all at once, one kernel
-per notebook and as many at a time as there are cores, starting when the file list is known so that
-they run while the Markdown pages are processed. Each page waits for its own notebook; a cell that
+Notebooks are executed here, not by mkdocs-jupyter (whose `execute` is off): as many at a time as
+there are cores, starting when the file list is known so that they run while the Markdown pages are
+processed. Each core's kernel runs its notebooks one after another, its namespace emptied before
+each, so torch and matplotlib are imported once per kernel rather than once per notebook. Each page waits for its own notebook; a cell that
 raises fails the build, naming the notebook and the cell. Executed copies are kept in
 .cache/notebooks/, keyed by the notebook's bytes, so an unchanged notebook is not run again. The
 download button offers the notebook as stored (without outputs), not the executed copy.
@@ -25,6 +26,7 @@ import posixpath
 import re
 import shutil
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
@@ -38,20 +40,61 @@ _pool = None
 _runs = {}  # src_uri -> (stored notebook path, future of the executed copy's path)
 
 
+_local = threading.local()  # one kernel per pool thread, reused for the notebooks that thread runs
+_kernels = []
+
+
+def kernel():
+    """This thread's kernel: one thread of torch each, since they run side by side, one per core."""
+    from jupyter_client.manager import KernelManager
+
+    manager = getattr(_local, "manager", None)
+    if manager is None or not manager.is_alive():
+        manager = KernelManager(kernel_name="python3")
+        env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}  # Agg would hide figures
+        manager.start_kernel(env=dict(env, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE"))
+        _local.manager = manager
+        _kernels.append(manager)
+    return manager
+
+
+def fresh_namespace(manager, folder: Path):
+    """Make a used kernel look new to the next notebook: empty namespace, no figures, its own folder.
+    Imports stay loaded, which is the point: torch and matplotlib are imported once per kernel."""
+    client = manager.blocking_client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        reply = client.execute_interactive(  # not counted: the notebook's cells are numbered from 1
+            f"%reset -f\nimport os as _os, matplotlib.pyplot as _plt\n_plt.close('all')\n_os.chdir({str(folder)!r})\n"
+            "del _os, _plt\nget_ipython().execution_count = 1", store_history=False, timeout=60,
+            output_hook=lambda message: None)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"could not reset the kernel: {reply['content']}")
+    finally:
+        client.stop_channels()
+
+
 def execute(stored: Path, executed: Path) -> Path:
     import nbformat
     from nbclient import NotebookClient
 
     notebook = nbformat.read(stored, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=False,
-                            shutdown_kernel="immediate", resources={"metadata": {"path": str(stored.parent)}})
-    # Kernels run side by side, one per core: one thread each, waiting without spinning.
-    client.execute(env=dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE"))
+    manager = kernel()
+    fresh_namespace(manager, stored.parent)
+    NotebookClient(notebook, km=manager, timeout=600, allow_errors=False).execute()
     executed.parent.mkdir(parents=True, exist_ok=True)
     partial = executed.with_suffix(".partial")
     nbformat.write(notebook, partial)
     partial.replace(executed)  # whole or absent: an interrupted build leaves no half-written cache
     return executed
+
+
+def stop_kernels():
+    while _kernels:
+        manager = _kernels.pop()
+        if manager.is_alive():
+            manager.shutdown_kernel(now=True)
 
 
 def has_code(stored: Path) -> bool:
@@ -92,12 +135,29 @@ def on_pre_page(page, **kwargs):
     run = _runs.get(page.file.src_uri)
     if run is None:
         return page
-    stored, future = run
-    try:
-        page.file.abs_src_path = str(future.result())
-    except Exception as error:  # nbclient's CellExecutionError shows the cell and its traceback
-        raise PluginError(f"notebook '{page.file.src_uri}' failed while executing:\n{error}") from None
+    problems = []  # every notebook's, reported together at the first notebook page
+    for src_uri, (_stored, future) in _runs.items():
+        try:
+            problems += [f"notebook '{src_uri}' {problem}" for problem in error_outputs(future.result())]
+        except Exception as error:  # nbclient's CellExecutionError shows the cell and its traceback
+            problems.append(f"notebook '{src_uri}' failed while executing:\n{error}")
+    if problems:
+        raise PluginError("\n\n".join(problems))
+    page.file.abs_src_path = str(run[1].result())
     return page
+
+
+def error_outputs(executed: Path) -> list[str]:
+    """Errors a cell shows without failing: a figure that cannot be drawn, for one, fails in the
+    kernel's display hook after the cell has succeeded, and the page would show its traceback."""
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return [f"code cell {number} shows an error: {output.ename}: {output.evalue}"
+            for number, cell in enumerate(code_cells, 1)
+            for output in cell.outputs if output.output_type == "error"]
+
 
 MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
 MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*?</script>', re.DOTALL)
@@ -140,13 +200,31 @@ def rewrite_links(output, page):
     return LINK.sub(replace, output)
 
 
+def on_build_error(error, **kwargs):
+    stop_kernels()
+
+
 def on_post_build(config, **kwargs):
+    stop_kernels()
     for source, written, target, anchor in _anchors_to_check:
         built = PurePosixPath(config["site_dir"]) / target.dest_uri
         html = open(built, encoding="utf-8").read()
         if f'id="{anchor}"' not in html:
             log.warning(f"Doc file '{source}' contains a link '{written}', but there is no such anchor "
                         f"on this page.")
+
+
+def on_page_content(html, page, **kwargs):
+    """Code and printed output stay out of the search index, which the search plugin builds from this
+    HTML next: a notebook is found by its prose, as a page is, not by every line of its code.
+    The attribute goes on the innermost elements (each <pre>, the copy buttons' hidden copy of the
+    code and their "Copied!"), because
+    the plugin ends an exclusion at the first closing tag of the same name, even a nested one."""
+    if not page.file.src_uri.endswith(".ipynb"):
+        return html
+    html = re.sub(r"<pre(?=[\s>])", "<pre data-search-exclude", html)
+    html = html.replace('<div class="clipboard-copy-txt"', '<div data-search-exclude class="clipboard-copy-txt"')
+    return html.replace('<span class="notice"', '<span data-search-exclude class="notice"')
 
 
 def on_post_page(output, page, **kwargs):

@@ -370,17 +370,23 @@ def test_notebook_with_stored_outputs_or_a_failing_cell_is_refused(tmp_path):
         test_notebooks.run_notebook(path)
 
 
-def test_strict_build_fails_on_a_notebook_cell_that_raises(tmp_path):
+def test_strict_build_fails_on_a_notebook_cell_that_raises_or_shows_an_error(tmp_path):
     import nbformat
 
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Broken notebook"),
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell("raise ValueError('planted notebook failure')"),
-    ])
-    notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    result = scratch_build(tmp_path, {"planted/broken.ipynb": nbformat.writes(notebook)})
+    def notebook(*sources):
+        cells = [nbformat.v4.new_markdown_cell("# Planted")] + [nbformat.v4.new_code_cell(s) for s in sources]
+        planted = nbformat.v4.new_notebook(cells=cells)
+        planted.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+        return nbformat.writes(planted)
+
+    result = scratch_build(tmp_path, {
+        "planted/broken.ipynb": notebook("x = 1", "raise ValueError('planted notebook failure')"),
+        # the cell succeeds; drawing its figure for the page fails (mathtext has no \\lVert)
+        "planted/figure.ipynb": notebook("import matplotlib.pyplot as plt\nplt.plot([1, 2], label=r'$\\lVert x \\rVert$')\n"
+                                         "plt.legend()\nplt.show()"),
+    })
     log = result.stdout + result.stderr
     assert result.returncode != 0, log
-    assert "planted/broken.ipynb" in log and "planted notebook failure" in log, log
+    assert "notebook 'planted/broken.ipynb' failed while executing" in log and "planted notebook failure" in log, log
     assert "In[2]" in log, log  # the second code cell, as Jupyter numbers it
+    assert "notebook 'planted/figure.ipynb' code cell 1 shows an error: ValueError" in log, log

@@ -167,3 +167,23 @@ def test_every_local_link_in_the_built_site_resolves(site):
             if not target.is_file():
                 broken.append(f"{page.relative_to(site)}: {href}")
     assert not broken, "links to nothing:\n" + "\n".join(sorted(set(broken)))
+
+
+def test_notebook_pages_are_indexed_by_their_prose_not_their_code(site):
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    notebook_entries = [d for d in index["docs"] if d["location"].startswith("examples/")]
+    assert len({d["location"].split("/")[1] for d in notebook_entries}) == len(list(DOCS.rglob("*.ipynb")))
+    polluted = [d["location"] for d in notebook_entries
+                if "torch.manual_seed" in d["text"] or "<pre>" in d["text"] or re.search(r"In\s*\[\d*\]", d["text"])]
+    assert not polluted, f"code or prompts in the search index: {polluted}"
+    assert any("worked example" in d["text"].lower() for d in notebook_entries)
+
+
+def test_notebook_pages_show_their_figures(site):
+    """As many images as the notebook has plt.show() calls (a GIF shown as HTML counts too)."""
+    for notebook in sorted(DOCS.rglob("*.ipynb")):
+        source = notebook.read_text(encoding="utf-8")
+        expected = source.count("plt.show()") + source.count("data:image/gif")
+        page = site / notebook.relative_to(DOCS).with_suffix("") / "index.html"
+        shown = page.read_text(encoding="utf-8").count('<img ')
+        assert shown >= expected > 0, f"{notebook.relative_to(ROOT)}: {shown} images on the page, {expected} expected"
