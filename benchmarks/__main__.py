@@ -17,6 +17,7 @@ import io
 import os
 import runpy
 import sys
+from functools import cache
 from pathlib import Path
 
 SNIPPETS = Path(__file__).resolve().parent.parent / "snippets"
@@ -69,6 +70,7 @@ def main(argv=None):
     return 0
 
 
+@cache  # several cases time code from one snippet: run it once
 def load_snippet(name: str) -> dict:
     """Run snippets/<name>.py as `python snippets/<name>.py` would (checks included); its namespace."""
     with contextlib.redirect_stdout(io.StringIO()):

@@ -8,10 +8,12 @@ own KaTeX (javascripts/katex-init.js) and checked at build time by hooks/katex.p
 Notebooks are executed here, not by mkdocs-jupyter (whose `execute` is off): as many at a time as
 there are cores, starting when the file list is known so that they run while the Markdown pages are
 processed. Each core's kernel runs its notebooks one after another, its namespace emptied before
-each, so torch and matplotlib are imported once per kernel rather than once per notebook. Each page waits for its own notebook; a cell that
-raises fails the build, naming the notebook and the cell. Executed copies are kept in
-.cache/notebooks/, keyed by the notebook's bytes, so an unchanged notebook is not run again. The
-download button offers the notebook as stored (without outputs), not the executed copy.
+each, so torch and matplotlib are imported once per kernel rather than once per notebook. The first
+notebook page waits for all of them: a cell that raises, or that shows an error (a figure that
+cannot be drawn), fails the build, every notebook's faults reported together, naming notebook and
+cell. Executed copies are kept in .cache/notebooks/, keyed by the notebook's bytes, so an unchanged
+notebook is not run again. The download button offers the notebook as stored (without outputs),
+not the executed copy.
 
 mkdocs-jupyter also leaves links in markdown cells as written (`../training/gradient-descent.md`),
 which MkDocs neither rewrites nor validates for notebook pages. Here they are rewritten to the built
@@ -38,8 +40,6 @@ log = logging.getLogger("mkdocs.hooks.notebooks")
 CACHE = Path(".cache") / "notebooks"
 _pool = None
 _runs = {}  # src_uri -> (stored notebook path, future of the executed copy's path)
-
-
 _local = threading.local()  # one kernel per pool thread, reused for the notebooks that thread runs
 _kernels = []
 
@@ -75,18 +75,32 @@ def fresh_namespace(manager, folder: Path):
         client.stop_channels()
 
 
-def execute(stored: Path, executed: Path) -> Path:
+class ShownErrors(Exception):
+    """Cells that ran but show an error output; args[0] lists them."""
+
+
+def prepare(stored: Path, executed: Path) -> Path:
+    """The executed copy of ``stored`` (from the cache, or run now in this thread's kernel), or
+    ``stored`` itself when it has no code. Raises if a cell fails or shows an error."""
     import nbformat
     from nbclient import NotebookClient
 
-    notebook = nbformat.read(stored, as_version=4)
-    manager = kernel()
-    fresh_namespace(manager, stored.parent)
-    NotebookClient(notebook, km=manager, timeout=600, allow_errors=False).execute()
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    partial = executed.with_suffix(".partial")
-    nbformat.write(notebook, partial)
-    partial.replace(executed)  # whole or absent: an interrupted build leaves no half-written cache
+    if executed.exists():
+        notebook = nbformat.read(executed, as_version=4)
+    else:
+        notebook = nbformat.read(stored, as_version=4)
+        if not any(cell.cell_type == "code" for cell in notebook.cells):
+            return stored  # nothing to run: no kernel to start
+        manager = kernel()
+        fresh_namespace(manager, stored.parent)
+        NotebookClient(notebook, km=manager, timeout=600, allow_errors=False).execute()
+        executed.parent.mkdir(parents=True, exist_ok=True)
+        partial = executed.with_suffix(".partial")
+        nbformat.write(notebook, partial)
+        partial.replace(executed)  # whole or absent: an interrupted build leaves no half-written cache
+    shown = error_outputs(notebook)
+    if shown:
+        raise ShownErrors(shown)
     return executed
 
 
@@ -97,22 +111,16 @@ def stop_kernels():
             manager.shutdown_kernel(now=True)
 
 
-def has_code(stored: Path) -> bool:
-    import nbformat
-
-    return any(cell.cell_type == "code" for cell in nbformat.read(stored, as_version=4).cells)
-
-
 def cache_key(stored: Path) -> str:
-    import torch
+    from importlib.metadata import version  # not `import torch`: a second of start-up for a string
 
     digest = hashlib.sha256(stored.read_bytes())
-    digest.update(f"{sys.version} torch {torch.__version__} {os.environ.get('CUDA_VISIBLE_DEVICES')}".encode())
+    digest.update(f"{sys.version} torch {version('torch')} {os.environ.get('CUDA_VISIBLE_DEVICES')}".encode())
     return digest.hexdigest()[:24]
 
 
 def start_notebooks(files, config):
-    """Start executing every notebook that has no executed copy in the cache yet."""
+    """Start preparing every notebook: run it unless the cache has its executed copy."""
     global _pool
     _runs.clear()
     notebooks = [f for f in files if f.src_uri.endswith(".ipynb")]
@@ -123,11 +131,7 @@ def start_notebooks(files, config):
     for file in notebooks:
         stored = Path(file.abs_src_path)
         executed = root / CACHE / cache_key(stored) / stored.name  # same name: the page's links use it
-        if executed.exists() or not has_code(stored):  # nothing to run: no kernel to start
-            executed = executed if executed.exists() else stored
-            _runs[file.src_uri] = (stored, _pool.submit(lambda path=executed: path))
-        else:
-            _runs[file.src_uri] = (stored, _pool.submit(execute, stored, executed))
+        _runs[file.src_uri] = (stored, _pool.submit(prepare, stored, executed))
 
 
 @event_priority(100)  # before mkdocs-jupyter reads the notebook in its own on_pre_page
@@ -137,9 +141,10 @@ def on_pre_page(page, **kwargs):
         return page
     problems = []  # every notebook's, reported together at the first notebook page
     for src_uri, (_stored, future) in _runs.items():
-        try:
-            problems += [f"notebook '{src_uri}' {problem}" for problem in error_outputs(future.result())]
-        except Exception as error:  # nbclient's CellExecutionError shows the cell and its traceback
+        error = future.exception()
+        if isinstance(error, ShownErrors):
+            problems += [f"notebook '{src_uri}' {shown}" for shown in error.args[0]]
+        elif error is not None:  # nbclient's CellExecutionError shows the cell and its traceback
             problems.append(f"notebook '{src_uri}' failed while executing:\n{error}")
     if problems:
         raise PluginError("\n\n".join(problems))
@@ -147,12 +152,9 @@ def on_pre_page(page, **kwargs):
     return page
 
 
-def error_outputs(executed: Path) -> list[str]:
+def error_outputs(notebook) -> list[str]:
     """Errors a cell shows without failing: a figure that cannot be drawn, for one, fails in the
     kernel's display hook after the cell has succeeded, and the page would show its traceback."""
-    import nbformat
-
-    notebook = nbformat.read(executed, as_version=4)
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     return [f"code cell {number} shows an error: {output.ename}: {output.evalue}"
             for number, cell in enumerate(code_cells, 1)
@@ -216,10 +218,10 @@ def on_post_build(config, **kwargs):
 
 def on_page_content(html, page, **kwargs):
     """Code and printed output stay out of the search index, which the search plugin builds from this
-    HTML next: a notebook is found by its prose, as a page is, not by every line of its code.
-    The attribute goes on the innermost elements (each <pre>, the copy buttons' hidden copy of the
-    code and their "Copied!"), because
-    the plugin ends an exclusion at the first closing tag of the same name, even a nested one."""
+    HTML next: a notebook is found by its prose, as a page is, not by every line of its code. The
+    attribute goes on the innermost elements (each <pre>, the copy buttons' hidden copy of the code
+    and their "Copied!"), because the plugin ends an exclusion at the first closing tag of the same
+    name, even a nested one."""
     if not page.file.src_uri.endswith(".ipynb"):
         return html
     html = re.sub(r"<pre(?=[\s>])", "<pre data-search-exclude", html)

@@ -166,11 +166,8 @@ print(f"same, 100 steps of momentum 0.9, λ=0.1: SGD(weight_decay) {l2_momentum.
 # --8<-- [end:decay_speed]
 
 # --8<-- [start:fast]
-class ForeachAdamW(torch.optim.Optimizer):
-    """AdamW with each operation applied to the whole parameter list at once."""
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+class ForeachAdamW(AdamW):
+    """The AdamW above (same settings and state), each operation applied to the whole parameter list at once."""
 
     @torch.no_grad()
     def step(self):

@@ -139,17 +139,15 @@ def wants_site(config) -> bool:
 
 def start_site_build(config):
     import subprocess
-    import sys
     import tempfile
     from pathlib import Path
 
-    from harness import ROOT
+    from harness import ROOT, build_command
 
     folder = Path(tempfile.mkdtemp(prefix="notes-site-"))
     log = open(folder / "build.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder / "site")],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, NO_MKDOCS_2_WARNING="1", NOTES_SITE_URL=BUILT_FOR))
+    argv, env = build_command(folder / "site", NOTES_SITE_URL=BUILT_FOR)
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def record_when_done():
         code = process.wait()
@@ -271,9 +269,9 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, base_url):
-    """A fresh tab that records every request to another host and every console error."""
+def watched_tab(browser, base_url):
+    """A new tab (and its context) that records in ``foreign_requests`` every request to another
+    host and in ``console_errors`` every console error and uncaught exception."""
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], base_url=base_url)
     page = context.new_page()
     page.foreign_requests = []
@@ -288,6 +286,21 @@ def page(browser, base_url):
     page.on("request", on_request)
     page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
     page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    return context, page
+
+
+@pytest.fixture
+def page(browser, base_url):
+    """A fresh tab for one test (see watched_tab)."""
+    context, page = watched_tab(browser, base_url)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def tab(browser, base_url):
+    """One watched tab per worker, reused test after test (test_browser's page-by-page visit)."""
+    context, page = watched_tab(browser, base_url)
     yield page
     context.close()
 

@@ -17,7 +17,6 @@ A page goes through four steps:
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import linecache
 import os
@@ -27,7 +26,7 @@ import signal
 import sys
 import traceback
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import markdown
@@ -100,7 +99,7 @@ def expand(page: Path, root: Path = ROOT) -> tuple[list[str], list[Origin], list
     return list(lines), list(origins), list(on_page)
 
 
-@functools.lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def _expand_cached(page: Path, root: Path, _page_stamp, _snippet_stamps):
     return expand_uncached(page, root)
 
@@ -606,29 +605,47 @@ def run_snippet(path: Path, root: Path = ROOT) -> str:
 PAGE_CPU_BUDGET = float(os.environ.get("NOTES_PAGE_CPU_BUDGET", "3.0"))
 
 
-def check_cpu_budget(name: str, seconds: float):
+def within_cpu_budget(name: str, run):
+    """``run()``, and the CPU seconds it took; a PageError if that is over the budget on the CPU."""
+    import time
+
     import torch
 
+    started = time.process_time()
+    result = run()
+    seconds = time.process_time() - started
     on_cpu = (torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")).type == "cpu"
     if on_cpu and seconds > PAGE_CPU_BUDGET:
         raise PageError(f"{name}: its blocks took {seconds:.1f} s of CPU time, over the {PAGE_CPU_BUDGET:.0f} s "
                         "budget for a page; make the example smaller or move the heavy part to benchmarks/")
+    return result, seconds
+
+
+def build_command(out: Path, **env) -> tuple[list[str], dict]:
+    """`mkdocs build --strict` into ``out`` in a fresh interpreter: its argv and environment."""
+    argv = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)]
+    return argv, dict(os.environ, NO_MKDOCS_2_WARNING="1", **env)
 
 
 def build_site(project: Path, out: Path, timeout: float = 600, **env):
-    """`mkdocs build --strict` of ``project`` into ``out``, in a fresh interpreter, output captured."""
+    """`mkdocs build --strict` of ``project`` into ``out``, output captured."""
     import subprocess
 
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=project, capture_output=True, text=True, timeout=timeout,
-        env=dict(os.environ, NO_MKDOCS_2_WARNING="1", **env),
-    )
+    argv, environment = build_command(out, **env)
+    return subprocess.run(argv, cwd=project, capture_output=True, text=True, timeout=timeout, env=environment)
 
 
 # ---------------------------------------------------------------------------------------------
 # Inventory
 # ---------------------------------------------------------------------------------------------
+
+
+def url_path(source: Path) -> str:
+    """Where a page is built, relative to the site root: docs/optimizers/adam.md -> optimizers/adam/,
+    docs/index.md -> '', a section's index.md -> its folder."""
+    built = source.relative_to(DOCS).with_suffix("")
+    folder = built.parent if built.name == "index" else built
+    return "" if folder == Path(".") else folder.as_posix() + "/"
 
 
 def markdown_pages() -> list[Path]:

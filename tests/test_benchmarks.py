@@ -17,12 +17,9 @@ def recorded(device_type: str) -> dict[str, dict]:
     return {m["name"]: m.groupdict() for m in map(ROW.match, text.splitlines()) if m}
 
 
-def test_recorded_cpu_results_cover_every_case_and_meet_the_targets():
+def test_recorded_cpu_results_cover_every_case():
     rows = recorded("cpu")
     assert sorted(rows) == sorted(case.name for case in CASES), "rerun `make benchmark DEVICE=cpu`"
-    over = [f"{case.name}: {rows[case.name]['ratio']}x over {case.target}x" for case in CASES
-            if case.target is not None and float(rows[case.name]["ratio"]) > case.target]
-    assert not over, "\n".join(over)
     assert all(row["device"].startswith("CPU") for row in rows.values())
 
 
@@ -32,7 +29,7 @@ def test_every_recorded_device_meets_the_targets():
     assert ROOT / "benchmarks" / "results" / "cpu.md" in files
     for path in files:
         rows = recorded(path.stem)
-        over = [f"{path.name}: {case.name}: {rows[case.name]['ratio']}x" for case in CASES
+        over = [f"{path.name}: {case.name}: {rows[case.name]['ratio']}x over {case.target}x" for case in CASES
                 if case.target is not None and case.name in rows and float(rows[case.name]["ratio"]) > case.target]
         assert not over, "\n".join(over)
 

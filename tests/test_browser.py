@@ -4,11 +4,10 @@ navigation), copy buttons copy exactly the code the suite ran, the colour scheme
 axe-core finds no serious accessibility problem. Search is tested in test_search.py."""
 
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-from harness import DOCS, ROOT, expand, scan_fences
+from harness import DOCS, ROOT, expand, scan_fences, url_path
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # Accessibility findings we accept, rule id -> reason. Keep it short and explained.
@@ -17,12 +16,6 @@ AXE_ACCEPTED: dict[str, str] = {}
 
 def doc_pages():
     return sorted(DOCS.rglob("*.md")) + sorted(DOCS.rglob("*.ipynb"))
-
-
-def url_path(source: Path) -> str:
-    """docs/optimizers/adam.md -> optimizers/adam/ ; docs/index.md -> ''."""
-    rel = source.relative_to(DOCS).with_suffix("")
-    return "" if rel.name == "index" and rel.parent == Path(".") else rel.as_posix() + "/"
 
 
 def is_concept(source: Path) -> bool:
@@ -78,29 +71,15 @@ def wait_until_rendered(page):
     )
 
 
-@pytest.fixture(scope="session")
-def tab(browser, base_url):
-    """One tab per worker for the page-by-page visit, logging foreign requests and console errors."""
-    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], base_url=base_url)
-    page = context.new_page()
-    local = urlparse(base_url).netloc
-    page.log = {"foreign": [], "console": []}
-    page.on("request", lambda r: urlparse(r.url).netloc not in {local, ""}
-            and urlparse(r.url).scheme in {"http", "https", "ws", "wss"} and page.log["foreign"].append(r.url))
-    page.on("console", lambda msg: msg.type == "error" and page.log["console"].append(msg.text))
-    page.on("pageerror", lambda error: page.log["console"].append(str(error)))
-    yield page
-    context.close()
-
-
 def visit(page, source: Path) -> dict:
     """Load one built page: what it requested, logged, rendered and copied, and axe's verdict."""
-    page.log["foreign"], page.log["console"] = [], []
+    page.foreign_requests.clear()
+    page.console_errors.clear()
     page.goto(url_path(source), wait_until="load")
     try:
         wait_until_rendered(page)
     except Exception as error:  # reported with the page's state
-        page.log["console"].append(f"not rendered in time: {error}")
+        page.console_errors.append(f"not rendered in time: {error}")
     report = {"math": page.evaluate(MATH_STATE)}
     report["bytes"] = page.evaluate(  # everything this page loads, decoded, whether from cache or not
         "() => performance.getEntries().reduce((sum, e) => sum + (e.decodedBodySize || 0), 0)")
@@ -118,7 +97,7 @@ def visit(page, source: Path) -> dict:
         lines, _origins, _on_page = expand(source)
         report["tested"] = ["\n".join(f.body).rstrip() for f in scan_fences(lines) if f.is_python]
     report["copied"] = page.evaluate(COPY_EVERY_BLOCK) if report["tested"] else []
-    report["foreign"], report["console"] = list(page.log["foreign"]), list(page.log["console"])
+    report["foreign"], report["console"] = list(page.foreign_requests), list(page.console_errors)
     return report
 
 
@@ -194,5 +173,3 @@ def test_colour_scheme_toggle_switches_and_persists_across_pages(page):
     assert {before, after} == {"default", "slate"}, (before, after)
     page.goto("optimizers/adam/", wait_until="load")  # a full load: the choice is stored
     assert scheme() == after
-
-

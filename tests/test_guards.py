@@ -311,11 +311,12 @@ def scratch_build(tmp_path: Path, pages: dict[str, str]) -> subprocess.Completed
     return build_site(copy, tmp_path / "site", timeout=240)
 
 
-def notebook_with_links() -> str:
+def planted_notebook(markdown: str, *code: str) -> str:
+    """A notebook file's text: one markdown cell, then a code cell for each of ``code``."""
     import nbformat
 
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-        "# Links\n\n[fine](target.md#a-real-heading), [no page](gone.md), [no heading](target.md#no-such-heading)")])
+    cells = [nbformat.v4.new_markdown_cell(markdown)] + [nbformat.v4.new_code_cell(source) for source in code]
+    notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     return nbformat.writes(notebook)
 
@@ -327,7 +328,8 @@ def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
         "planted/anchor.md": "# Anchor\n\nSee [this](target.md#a-real-heading), not [that](target.md#no-such-heading).\n",
         "planted/tex.md": "# TeX\n\n$$\n\\frac{a}{\n$$\n",
         "planted/figure.md": '# Figure\n\n```python figure="Broken"\nraise ValueError("no picture")\n```\n',
-        "planted/notebook.ipynb": notebook_with_links(),
+        "planted/notebook.ipynb": planted_notebook(
+            "# Links\n\n[fine](target.md#a-real-heading), [no page](gone.md), [no heading](target.md#no-such-heading)"),
     })
     log = result.stdout + result.stderr
     assert result.returncode != 0, log
@@ -371,19 +373,12 @@ def test_notebook_with_stored_outputs_or_a_failing_cell_is_refused(tmp_path):
 
 
 def test_strict_build_fails_on_a_notebook_cell_that_raises_or_shows_an_error(tmp_path):
-    import nbformat
-
-    def notebook(*sources):
-        cells = [nbformat.v4.new_markdown_cell("# Planted")] + [nbformat.v4.new_code_cell(s) for s in sources]
-        planted = nbformat.v4.new_notebook(cells=cells)
-        planted.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-        return nbformat.writes(planted)
-
     result = scratch_build(tmp_path, {
-        "planted/broken.ipynb": notebook("x = 1", "raise ValueError('planted notebook failure')"),
+        "planted/broken.ipynb": planted_notebook("# Planted", "x = 1", "raise ValueError('planted notebook failure')"),
         # the cell succeeds; drawing its figure for the page fails (mathtext has no \\lVert)
-        "planted/figure.ipynb": notebook("import matplotlib.pyplot as plt\nplt.plot([1, 2], label=r'$\\lVert x \\rVert$')\n"
-                                         "plt.legend()\nplt.show()"),
+        "planted/figure.ipynb": planted_notebook(
+            "# Planted", "import matplotlib.pyplot as plt\nplt.plot([1, 2], label=r'$\\lVert x \\rVert$')\n"
+                         "plt.legend()\nplt.show()"),
     })
     log = result.stdout + result.stderr
     assert result.returncode != 0, log

@@ -5,7 +5,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from harness import DOCS, ROOT
+from harness import DOCS, ROOT, url_path
 
 
 # Attributes through which a page makes the browser fetch something.
@@ -37,12 +37,13 @@ def html_pages(site):
     return sorted(site.rglob("*.html"))
 
 
+def built_page(site: Path, source: Path) -> Path:
+    return site / url_path(source) / "index.html"
+
+
 def test_strict_build_produces_every_page(site):
     for page in DOCS.rglob("*.md"):
-        built = page.relative_to(DOCS).with_suffix("")
-        target = site / ("index.html" if built.name == "index" else built / "index.html")
-        if built.name == "index" and built.parent != Path("."):
-            target = site / built.parent / "index.html"
+        target = built_page(site, page)
         assert target.is_file(), f"{page.relative_to(ROOT)} was not built to {target.relative_to(site)}"
 
 
@@ -103,7 +104,7 @@ def test_concept_pages_have_math_tags_and_code(site):
     for source in DOCS.rglob("*.md"):
         if source.parent == DOCS:
             continue  # home and site-wide pages
-        built = site / source.relative_to(DOCS).with_suffix("") / "index.html"
+        built = built_page(site, source)
         text = built.read_text(encoding="utf-8")
         name = source.relative_to(ROOT)
         assert 'class="arithmatex"' in text, f"{name}: a concept page states its math"
@@ -116,14 +117,14 @@ def test_figure_blocks_are_drawn_at_build_time(site):
         fences = len(re.findall(r'^\s*(?:```|~~~)+\s*python[^\n]*\bfigure="', source.read_text(encoding="utf-8"), re.M))
         if not fences:
             continue
-        page = site / source.relative_to(DOCS).with_suffix("") / "index.html"
+        page = built_page(site, source)
         drawn = page.read_text(encoding="utf-8").count('<figure class="notes-figure"><svg')
         assert drawn >= fences, f"{source.relative_to(ROOT)}: {fences} figure blocks, {drawn} figures drawn"
 
 
 def test_notebook_pages_offer_their_notebook_for_download(site):
     for notebook in DOCS.rglob("*.ipynb"):
-        folder = site / notebook.relative_to(DOCS).with_suffix("")
+        folder = built_page(site, notebook).parent
         html = (folder / "index.html").read_text(encoding="utf-8")
         assert f'href="{notebook.name}" download' in html, f"{notebook.relative_to(ROOT)}: no download button"
         assert (folder / notebook.name).read_bytes() == notebook.read_bytes()
@@ -184,6 +185,6 @@ def test_notebook_pages_show_their_figures(site):
     for notebook in sorted(DOCS.rglob("*.ipynb")):
         source = notebook.read_text(encoding="utf-8")
         expected = source.count("plt.show()") + source.count("data:image/gif")
-        page = site / notebook.relative_to(DOCS).with_suffix("") / "index.html"
+        page = built_page(site, notebook)
         shown = page.read_text(encoding="utf-8").count('<img ')
         assert shown >= expected > 0, f"{notebook.relative_to(ROOT)}: {shown} images on the page, {expected} expected"
