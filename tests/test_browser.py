@@ -154,6 +154,8 @@ def test_math_is_rendered_again_after_instant_navigation(page):
     page.evaluate("window.__sameDocument = true")  # survives instant navigation, not a full reload
     page.locator(".md-content a[href$='optimizers/adam/']").first.click()
     page.wait_for_url(lambda url: "/optimizers/adam/" in url)
+    # the address can change before the new content is in: wait for Adam's own heading first
+    page.wait_for_function("() => document.querySelector('.md-content h1')?.textContent.startsWith('Adam')")
     wait_until_rendered(page)
     assert page.evaluate("window.__sameDocument === true"), "navigation reloaded the page: instant is off"
     state = page.evaluate(MATH_STATE)
