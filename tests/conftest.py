@@ -81,7 +81,7 @@ def pytest_terminal_summary(terminalreporter):
                 continue
             for key, value in getattr(report, "user_properties", []):
                 if key in {"pages", "snippets", "notebooks", "executed_blocks", "skipped_blocks",
-                           "copy_buttons_checked"}:
+                           "copy_buttons_checked", "pages_reached_full", "pages_reached_instant"}:
                     counts[key] = counts.get(key, 0) + value
                 elif key in MAXIMA:  # (page, number): keep the largest
                     largest = counts.get(MAXIMA[key], ("", -1))
@@ -275,6 +275,7 @@ def watched_tab(browser, base_url):
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], base_url=base_url)
     page = context.new_page()
     page.foreign_requests = []
+    page.full_loads = set()  # kinds of page loaded in full in this tab (test_browser.reach)
     page.console_errors = []
     local = urlparse(base_url).netloc
 

@@ -4,6 +4,7 @@ import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from harness import DOCS, ROOT, url_path
 
@@ -150,24 +151,41 @@ def test_search_splits_code_identifiers(site):
     assert {"Adam", "Broadcasting", "Matrix multiplication"} <= titles
 
 
-def test_every_local_link_in_the_built_site_resolves(site):
-    """Links as built, notebooks included (their markdown links are rewritten by hooks/notebooks.py)."""
-    from urllib.parse import unquote, urlparse
+def local_file(site: Path, page: Path, href: str) -> Path | None:
+    """The file a local link or asset address of ``page`` names (whether or not it exists), or None
+    for another host, a data: URI, or an anchor on the page itself."""
+    url = urlparse(href)
+    if url.scheme or url.netloc or not url.path:
+        return None
+    base = site if url.path.startswith("/") else page.parent  # 404.html links from the root
+    target = (base / unquote(url.path).lstrip("/")).resolve()
+    return target / "index.html" if target.is_dir() else target
 
-    broken = []
+
+def test_every_local_link_and_asset_in_the_built_site_resolves(site, record_property):
+    """Links as built, notebooks included (their markdown links are rewritten by hooks/notebooks.py),
+    and every script, stylesheet and image each page loads: the browser tests load each kind of page
+    in full only once (test_browser.reach), so a wrong relative path in one page's head shows here.
+    Also measures the heaviest page: its HTML plus the scripts, stylesheets and images it loads."""
+    broken, weights = [], []
     for page in html_pages(site):
         html = page.read_text(encoding="utf-8")
-        for href in re.findall(r'<a [^>]*href="([^"]+)"', html):
-            url = urlparse(href)
-            if url.scheme or url.netloc or not url.path:
-                continue  # another host (test above), or an anchor on this page
-            base = site if url.path.startswith("/") else page.parent  # 404.html links from the root
-            target = (base / unquote(url.path).lstrip("/")).resolve()
-            if target.is_dir():
-                target = target / "index.html"
+        loads = Loads()
+        loads.feed(html)
+        links = [(None, href) for href in re.findall(r'<a [^>]*href="([^"]+)"', html)]
+        assets = set()
+        for tag, href in links + loads.urls:
+            target = local_file(site, page, href)
+            if target is None:
+                continue
             if not target.is_file():
-                broken.append(f"{page.relative_to(site)}: {href}")
-    assert not broken, "links to nothing:\n" + "\n".join(sorted(set(broken)))
+                broken.append(f"{page.relative_to(site)}: {f'<{tag}> ' if tag else ''}{href}")
+            elif tag:
+                assets.add(target)
+        weights.append((sum(a.stat().st_size for a in assets) + len(html.encode()), page.relative_to(site)))
+    assert not broken, "links and assets to nothing:\n" + "\n".join(sorted(set(broken)))
+    size, heaviest = max(weights)
+    record_property("notes_page_kib", (str(heaviest), round(size / 1024)))
 
 
 def test_notebook_pages_are_indexed_by_their_prose_not_their_code(site):
