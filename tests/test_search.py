@@ -14,6 +14,19 @@ QUERIES = Path(__file__).with_name("search-queries.tsv")
 SCREENSHOTS = ROOT / "build" / "screenshots"  # for review; build/ is not committed
 
 
+SETTLED_RESULTS = """async () => {
+    const links = () => [...document.querySelectorAll('li.md-search-result__item > a.md-search-result__link')];
+    let previous = null;
+    for (let i = 0; i < 80; i++) {
+        const current = links().map(a => a.href).join();
+        if (current === previous) break;
+        previous = current;
+        await new Promise(resolve => setTimeout(resolve, 50));
+    }
+    return links().map(a => [a.href, a.querySelector('article h1, article h2')?.innerText ?? '']);
+}"""
+
+
 def search(page, query: str):
     """Enter a query as a reader does; return ([(path, title), ...] one per page, seconds to results)."""
     box = page.locator(".md-search__input")
@@ -25,21 +38,13 @@ def search(page, query: str):
     box.press("End")
     page.wait_for_function("/matching/i.test(document.querySelector('.md-search-result__meta')?.textContent)")
     elapsed = time.perf_counter() - started
-    # The worker answers each keystroke; wait until the list stops changing.
-    snapshot = "() => [...document.querySelectorAll('li.md-search-result__item > a')].map(a => a.href).join()"
-    previous = None
-    for _ in range(80):
-        current = page.evaluate(snapshot)
-        if current == previous:
-            break
-        previous = current
-        page.wait_for_timeout(50)
-    items = page.locator("li.md-search-result__item > a.md-search-result__link")
+    # The worker answers each keystroke; wait until the list stops changing (one call, in the page).
+    shown = page.evaluate(SETTLED_RESULTS)
     results = []  # one entry per page, in the order a reader sees them
-    for i in range(items.count()):
-        path = urlparse(items.nth(i).get_attribute("href")).path
+    for href, title in shown:
+        path = urlparse(href).path
         if all(path != seen for seen, _ in results):
-            results.append((path, items.nth(i).locator("article h1, article h2").first.inner_text()))
+            results.append((path, title))
     return results, elapsed
 
 
