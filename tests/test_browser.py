@@ -194,24 +194,6 @@ def test_style_rules_pages_are_concept_pages():
     assert all((ROOT / name).is_file() and is_concept(ROOT / name) for name in STYLE_PAGES), STYLE_PAGES
 
 
-def test_math_is_rendered_again_after_instant_navigation(page):
-    # networkidle: instant navigation only takes over once Material has fetched sitemap.xml
-    page.goto("", wait_until="networkidle")
-    wait_until_rendered(page)
-    page.evaluate("window.__sameDocument = true")  # survives instant navigation, not a full reload
-    page.locator(".md-content a[href$='optimizers/adam/']").first.click()
-    page.wait_for_url(lambda url: "/optimizers/adam/" in url)
-    # the address can change before the new content is in: wait for Adam's own heading first
-    page.wait_for_function("() => document.querySelector('.md-content h1')?.textContent.startsWith('Adam')")
-    wait_until_rendered(page)
-    assert page.evaluate("window.__sameDocument === true"), "navigation reloaded the page: instant is off"
-    state = page.evaluate(MATH_STATE)
-    assert state["formulas"] > 0 and state["errors"] == 0, state
-    assert not page.foreign_requests, page.foreign_requests
-
-
-
-
 def test_colour_scheme_toggle_switches_and_persists_across_pages(page):
     page.goto("", wait_until="load")
     wait_until_rendered(page)
