@@ -204,3 +204,15 @@ def test_colour_scheme_toggle_switches_and_persists_across_pages(page):
     assert {before, after} == {"default", "slate"}, (before, after)
     page.goto("optimizers/adam/", wait_until="load")  # a full load: the choice is stored
     assert scheme() == after
+
+
+def test_tour_fails_a_page_that_instant_navigation_reloads(page):
+    """A planted fault: with every page missing from Material's sitemap, instant navigation falls back
+    to a full load, and the tour reports it for that page instead of passing on the reload."""
+    page.route("**/sitemap.xml", lambda route: route.fulfill(body="<urlset></urlset>", content_type="application/xml"))
+    first, second = DOCS / "glossary.md", DOCS / "tags.md"  # light pages of one kind
+    assert kind(first) == kind(second)
+    report = visit(page, first)
+    assert report["reached"] == "full" and not problems_of(first, report), report
+    report = visit(page, second)
+    assert "console errors ['instant navigation to this page reloaded it in full']" in problems_of(second, report)
