@@ -1,5 +1,6 @@
 """The site builds with --strict, and the built HTML is self-contained: math, fonts and search are local."""
 
+import functools
 import json
 import re
 from html.parser import HTMLParser
@@ -38,6 +39,14 @@ def html_pages(site):
     return sorted(site.rglob("*.html"))
 
 
+@functools.cache
+def loads_of(page: Path) -> list[tuple[str, str]]:
+    """(tag, address) of everything a built page makes the browser fetch; parsed once per worker."""
+    parser = Loads()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.urls
+
+
 def built_page(site: Path, source: Path) -> Path:
     return site / url_path(source) / "index.html"
 
@@ -51,9 +60,7 @@ def test_strict_build_produces_every_page(site):
 def test_no_page_loads_anything_from_another_host(site):
     offenders = []
     for page in html_pages(site):
-        parser = Loads()
-        parser.feed(page.read_text(encoding="utf-8"))
-        offenders += [f"{page.relative_to(site)}: <{tag}> {url}" for tag, url in parser.urls if REMOTE.match(url)]
+        offenders += [f"{page.relative_to(site)}: <{tag}> {url}" for tag, url in loads_of(page) if REMOTE.match(url)]
     for sheet in site.rglob("*.css"):
         text = sheet.read_text(encoding="utf-8", errors="replace")
         for url in re.findall(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""", text):
@@ -170,11 +177,9 @@ def test_every_local_link_and_asset_in_the_built_site_resolves(site, record_prop
     broken, weights = [], []
     for page in html_pages(site):
         html = page.read_text(encoding="utf-8")
-        loads = Loads()
-        loads.feed(html)
         links = [(None, href) for href in re.findall(r'<a [^>]*href="([^"]+)"', html)]
         assets = set()
-        for tag, href in links + loads.urls:
+        for tag, href in links + loads_of(page):
             target = local_file(site, page, href)
             if target is None:
                 continue
