@@ -11,7 +11,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 TORCH_INDEX ?=
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site-setup setup serve build test benchmark clean
+.PHONY: site-setup setup serve build test benchmark matrix matrix-one clean
 
 site-setup: $(VENV)/.installed node_modules/.installed
 setup: site-setup $(CHROMIUM)
@@ -45,6 +45,25 @@ test: setup
 # (DEVICE=cpu for the CPU) and records the table in benchmarks/results/<device>.md for the pages.
 benchmark: site-setup
 	$(BIN)/python -m benchmarks --save $(if $(filter cpu,$(DEVICE)),--cpu) $(ARGS)
+
+# The supported torch range, tested: pages, snippets and notebooks in one virtual environment per torch
+# version (.matrix/torch-<version>/), CUDA hidden unless DEVICE=cuda, each passing run recorded in
+# verified/ (the "verified on" line under every title; the suite fails when a record is older than
+# the code). 2.7.0 is the floor in pyproject.toml, 2.13.0 the CPU wheel CI uses, and `newest` whatever
+# pip installs today. Versions other than 2.13.0 come from PyPI as CUDA builds (several GB each).
+MATRIX ?= 2.7.0 2.13.0 newest
+MATRIX_TESTS := tests/test_pages.py tests/test_snippets.py tests/test_notebooks.py
+RECORD ?= --record-verified
+
+matrix: site-setup
+	@set -e; for version in $(MATRIX); do $(MAKE) --no-print-directory matrix-one TORCH=$$version; done
+
+matrix-one:
+	test -x .matrix/torch-$(TORCH)/bin/python || $(PYTHON) -m venv .matrix/torch-$(TORCH)
+	.matrix/torch-$(TORCH)/bin/python -m pip install --quiet --upgrade pip
+	.matrix/torch-$(TORCH)/bin/python -m pip install --quiet $(if $(filter newest,$(TORCH)),--upgrade torch,torch==$(TORCH))
+	.matrix/torch-$(TORCH)/bin/python -m pip install --quiet -e ".[test]"
+	.matrix/torch-$(TORCH)/bin/pytest $(MATRIX_TESTS) -n auto -p no:cacheprovider $(if $(filter cuda,$(DEVICE)),,--cpu) $(RECORD) $(ARGS)
 
 clean:
 	rm -rf site .pytest_cache

@@ -94,23 +94,36 @@ assert gelu_grad(x).max() > 1.12 and gelu_grad(x).min() < -0.12
 zero = torch.zeros(1, device=device)
 assert torch.equal(autograd_derivative(torch.relu, zero), zero)  # PyTorch: relu'(0) = 0
 assert torch.equal(autograd_derivative(nn.ReLU(), zero), zero)  # same for F.relu and nn.ReLU
-# Other ways to write max(0, x) give the same values but pick other slopes in [0, 1] at the kink:
+# Other ways to write max(0, x) give the same values, but each operation picks its own slope at
+# the kink, and that pick is a convention that can change between releases:
 assert torch.equal(x.clamp(min=0), torch.relu(x))
 assert torch.equal(torch.maximum(x, torch.zeros_like(x)), torch.relu(x))
-assert autograd_derivative(lambda t: t.clamp(min=0), zero) == 1.0
-assert autograd_derivative(lambda t: torch.maximum(t, torch.zeros_like(t)), zero) == 0.5
+clamp_slope = autograd_derivative(lambda t: t.clamp(min=0), zero)
+maximum_slope = autograd_derivative(lambda t: torch.maximum(t, torch.zeros_like(t)), zero)
+# torch 2.14 moved clamp's derivative at a number bound from 1 to 0, the smallest subgradient,
+# which relu, relu6 and hardtanh already used; up to 2.13 clamp passed the gradient through.
+CLAMP_SLOPE_AT_BOUND = 0.0 if torch.__version__ >= "2.14" else 1.0
+assert torch.equal(clamp_slope, torch.full_like(zero, CLAMP_SLOPE_AT_BOUND))
+assert torch.equal(maximum_slope, torch.full_like(zero, 0.5))  # maximum splits a tie in two
+print(f"torch {torch.__version__}, slope at 0: relu 0, clamp(min=0) {CLAMP_SLOPE_AT_BOUND:g}, maximum 0.5")
 
 
-def first_weight_gradient(activation):
+def first_weight_gradient(activation, inputs):
     layer = nn.Linear(3, 4).to(device)
     nn.init.zeros_(layer.weight)
     nn.init.zeros_(layer.bias)  # now every pre-activation is exactly 0
-    activation(layer(torch.randn(5, 3, device=device))).sum().backward()
+    activation(layer(inputs)).sum().backward()
     return layer.weight.grad
 
 
-assert (first_weight_gradient(torch.relu) == 0).all()  # nothing flows back: the layer is stuck
-assert (first_weight_gradient(lambda t: t.clamp(min=0)) != 0).any()  # clamp lets it through
+inputs = torch.randn(5, 3, device=device)
+through = first_weight_gradient(lambda t: t, inputs)  # no activation: slope 1 everywhere
+assert (through != 0).all()
+assert (first_weight_gradient(torch.relu, inputs) == 0).all()  # nothing flows back: the layer is stuck
+torch.testing.assert_close(first_weight_gradient(lambda t: torch.maximum(t, torch.zeros_like(t)), inputs),
+                           0.5 * through)  # half of it; exact in binary, so the default tolerance is ample
+torch.testing.assert_close(first_weight_gradient(lambda t: t.clamp(min=0), inputs),
+                           CLAMP_SLOPE_AT_BOUND * through)  # all of it up to 2.13, none from 2.14
 # --8<-- [end:relu_at_zero]
 
 

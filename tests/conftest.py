@@ -20,6 +20,12 @@ def pytest_addoption(parser):
         action="store_true",
         help="hide every accelerator so pages and snippets run on the CPU (same as CUDA_VISIBLE_DEVICES=)",
     )
+    parser.addoption(
+        "--record-verified",
+        action="store_true",
+        help="after a run with no failure, record in verified/ that the pages and notebooks that passed "
+        "passed on this torch and device (`make matrix` does this; the site shows it under each title)",
+    )
 
 
 def pytest_configure(config):
@@ -58,6 +64,27 @@ def warm_imports():
     torch.testing.assert_close(weight.detach(), weight.detach())
 
 
+def pytest_runtest_logreport(report):
+    """Collect, on the controller, the code fingerprint of every page and notebook that passed."""
+    if report.when == "call" and report.passed:
+        for key, value in report.user_properties:
+            if key == "verified_code":
+                page, code = value
+                _verified_passed[page] = code
+
+
+_verified_passed: dict[str, str] = {}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if (session.config.getoption("--record-verified") and not hasattr(session.config, "workerinput")
+            and exitstatus == 0 and _verified_passed):
+        from harness import rel, write_verified_record
+
+        written = write_verified_record(_verified_passed)
+        session.config._notes_verified = f"{rel(written)}: {len(_verified_passed)} pages and notebooks"
+
+
 def pytest_unconfigure(config):
     stop_site_build(config)
 
@@ -88,6 +115,9 @@ def pytest_terminal_summary(terminalreporter):
                     counts[MAXIMA[key]] = max(largest, value, key=lambda pair: pair[1])
                 elif key.startswith("notes_"):  # measurements worth a line of their own
                     counts[key] = value
+    recorded = getattr(terminalreporter.config, "_notes_verified", None)
+    if recorded:
+        terminalreporter.write_line(f"recorded as verified: {recorded}")
     if counts:
         terminalreporter.write_sep("-", "notes")
         totals = {k: v for k, v in counts.items() if not k.startswith("notes_")}

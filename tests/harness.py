@@ -665,3 +665,79 @@ def prose_only_pages() -> set[str]:
         if line:
             entries.add(line)
     return entries
+
+
+# ---------------------------------------------------------------------------------------------
+# "Verified on": the torch versions and devices each page's code passed on. `make matrix` runs the
+# pages once per torch and writes one record per (torch, device) in verified/; the site shows them
+# under each title (hooks/verified.py) and tests/test_verified.py refuses a record older than the code.
+# ---------------------------------------------------------------------------------------------
+
+VERIFIED = ROOT / "verified"
+
+
+def pages_with_code() -> list[Path]:
+    """Every concept page with Python blocks, and every notebook."""
+    prose = prose_only_pages()
+    return [p for p in markdown_pages() if rel(p) not in prose] + sorted(DOCS.rglob("*.ipynb"))
+
+
+def code_fingerprint(path: Path, root: Path = ROOT) -> str:
+    """A hash of the code a page runs: its blocks after includes, with their markers and expected
+    output, or a notebook's code cells. A prose edit keeps the page's records; a code edit, in the
+    page or in an included snippet, makes them stale."""
+    import hashlib
+
+    if path.suffix == ".ipynb":
+        import nbformat
+
+        parts = [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+    else:
+        lines, _origins, on_page = expand(path, root)
+        parts = [repr((b.code, b.marks, b.expected_output)) for b in extract(rel(path, root), lines, on_page)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def verified_records(folder: Path = VERIFIED) -> dict[str, dict]:
+    """File name -> record, for every record in verified/."""
+    import json
+
+    return {f.name: json.loads(f.read_text(encoding="utf-8")) for f in sorted(folder.glob("*.json"))}
+
+
+def write_verified_record(passed: dict[str, str], folder: Path = VERIFIED) -> Path:
+    """Record that the pages in ``passed`` (page -> code fingerprint) passed on this torch and
+    device today. Entries of this record for other pages stay while their code is unchanged; in
+    every other record, entries whose code changed since are dropped (a CUDA record this machine
+    cannot refresh then stops claiming them)."""
+    import datetime
+    import json
+    import platform
+
+    import torch
+
+    device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+    version = torch.__version__
+    name = f"torch-{version.split('+')[0]}-{device.type}.json"
+    folder.mkdir(exist_ok=True)
+    current = {rel(p): code_fingerprint(p) for p in pages_with_code()}
+    today = datetime.date.today().isoformat()
+    records = verified_records(folder)
+    for other, record in records.items():
+        if other != name:
+            fresh = {page: e for page, e in record["pages"].items() if current.get(page) == e["code"]}
+            if fresh != record["pages"]:
+                record["pages"] = fresh
+                (folder / other).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    kept = records.get(name, {}).get("pages", {})
+    pages = {page: e for page, e in kept.items() if current.get(page) == e["code"]}
+    pages.update({page: {"code": code, "date": today} for page, code in passed.items() if current.get(page) == code})
+    record = {
+        "torch": version,
+        "device": device.type,
+        "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "CPU",
+        "python": platform.python_version(),
+        "pages": pages,
+    }
+    (folder / name).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return folder / name

@@ -9,7 +9,7 @@ import io
 import nbformat
 import pytest
 
-from harness import (DOCS, PageError, PageTimeout, describe_exception, guarded, innermost,
+from harness import (DOCS, PageError, code_fingerprint, PageTimeout, describe_exception, guarded, innermost,
                      refuse_tensors_off_device, rel, traceable, within_cpu_budget)
 
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
@@ -51,3 +51,4 @@ def test_notebook_runs_cell_by_cell(notebook, record_property):
     record_property("notebooks", 1)
     record_property("executed_blocks", cells)
     record_property("notes_page_cpu_s", (rel(notebook), round(seconds, 2)))
+    record_property("verified_code", (rel(notebook), code_fingerprint(notebook)))

@@ -4,7 +4,7 @@ import warnings
 
 import pytest
 
-from harness import PageError, markdown_pages, rel, run_page, within_cpu_budget
+from harness import PageError, code_fingerprint, markdown_pages, rel, run_page, within_cpu_budget
 
 PAGES = markdown_pages()
 
@@ -22,3 +22,4 @@ def test_page(page, record_property):
     record_property("executed_blocks", result.blocks_run)
     record_property("skipped_blocks", len(result.blocks_skipped))
     record_property("notes_page_cpu_s", (rel(page), round(seconds, 2)))
+    record_property("verified_code", (rel(page), code_fingerprint(page)))

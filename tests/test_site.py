@@ -211,3 +211,20 @@ def test_notebook_pages_show_their_figures(site):
         page = built_page(site, notebook)
         shown = page.read_text(encoding="utf-8").count('<img ')
         assert shown >= expected > 0, f"{notebook.relative_to(ROOT)}: {shown} images on the page, {expected} expected"
+
+
+def test_every_page_with_code_says_what_it_was_verified_on(site):
+    """The line under each title names every torch version that passed the page, from verified/."""
+    from harness import pages_with_code, rel, verified_records
+
+    records = verified_records().values()
+    problems = []
+    for source in pages_with_code():
+        html = built_page(site, source).read_text(encoding="utf-8")
+        shown = re.search(r'<p class="verified"[^>]*>(.*?)</p>', html, re.S)
+        versions = {r["torch"].split("+")[0] for r in records if rel(source) in r["pages"]}
+        if not shown:
+            problems.append(f"{rel(source)}: no 'verified on' line under the title")
+        elif not versions or any(v not in shown.group(1) for v in versions):
+            problems.append(f"{rel(source)}: shows {shown.group(1)!r}, records say {sorted(versions)}")
+    assert not problems, "\n".join(problems)
