@@ -11,7 +11,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 TORCH_INDEX ?=
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site-setup setup serve build test benchmark matrix matrix-one clean
+.PHONY: site-setup setup serve build test benchmark matrix matrix-one mutate clean
 
 site-setup: $(VENV)/.installed node_modules/.installed
 setup: site-setup $(CHROMIUM)
@@ -64,6 +64,11 @@ matrix-one:
 	.matrix/torch-$(TORCH)/bin/python -m pip install --quiet $(if $(filter newest,$(TORCH)),--upgrade torch,torch==$(TORCH))
 	.matrix/torch-$(TORCH)/bin/python -m pip install --quiet -e ".[test]"
 	.matrix/torch-$(TORCH)/bin/pytest $(MATRIX_TESTS) -n auto -p no:cacheprovider $(if $(filter cuda,$(DEVICE)),,--cpu) $(RECORD) $(ARGS)
+
+# Plants small faults in every snippet's computing code (or ONLY=adam,rmsprop) and reports how many its
+# checks catch; writes mutation/report.json, which the suite holds to the targets.
+mutate: site-setup
+	$(BIN)/python -m mutation $(if $(ONLY),--only $(ONLY)) $(ARGS)
 
 clean:
 	rm -rf site .pytest_cache

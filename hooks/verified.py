@@ -1,24 +1,41 @@
-"""MkDocs hook: under each page's title, the torch versions and devices its code passed on, and when.
+"""MkDocs hook: what a page's code was verified on, what it prints, and how to run it alone.
 
-Read from verified/*.json, which `make matrix` writes (one record per torch version and device, each
-entry carrying the fingerprint of the page's code when it passed). Nothing here is typed by hand, and
-tests/test_verified.py fails the suite when a record is older than the code it vouches for.
+From verified/*.json, which `make matrix` writes (one record per torch version and device; per page,
+the fingerprint of its code when it passed and, per block, what it printed and which names it takes
+from the blocks above), this hook adds to every page with code:
+
+- under the title, the torch versions and devices it passed on and when, and a download link for
+  each snippet file the page includes (the whole script, which runs alone);
+- above each block that continues earlier ones, the names it takes from them;
+- under each block that prints, its output as captured on the newest torch recorded on the CPU.
+
+Nothing here is typed by hand; tests/test_verified.py fails the suite when a record is older than the
+code it vouches for.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import logging
+import re
+import shutil
 from pathlib import Path
 
 from packaging.version import Version
 
-VERIFIED = Path(__file__).resolve().parent.parent / "verified"
+ROOT = Path(__file__).resolve().parent.parent
+VERIFIED = ROOT / "verified"
+INCLUDE = re.compile(r'--8<--\s+"(snippets/[\w-]+\.py)')
+PYTHON_BLOCK = re.compile(r'<div class="language-(?:py|py3|python|python3) highlight">')
+log = logging.getLogger("mkdocs.hooks.verified")
 _records: list[dict] = []
+_scripts: dict[str, list[str]] = {}  # page source -> snippet files it includes
 
 
 def on_pre_build(config, **kwargs):
     _records[:] = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(VERIFIED.glob("*.json"))]
+    _scripts.clear()
 
 
 def verified_line(source: str) -> str | None:
@@ -39,10 +56,65 @@ def verified_line(source: str) -> str | None:
     return f"This page's code passed on {'; '.join(groups)}, {when}."
 
 
+def shown_run(source: str):
+    """The record whose block outputs the page shows: the newest torch on the CPU."""
+    on_cpu = [r for r in _records if r["device"] == "cpu" and "blocks" in r["pages"].get(source, {})]
+    return max(on_cpu, key=lambda r: Version(r["torch"].split("+")[0]), default=None)
+
+
+def on_page_markdown(markdown, page, **kwargs):
+    _scripts[page.file.src_uri] = sorted(set(INCLUDE.findall(markdown)))
+    return markdown
+
+
+def script_links(page) -> str:
+    up = "../" * page.url.count("/")
+    return ", ".join(f'<a href="{up}{path}" download><code>{html.escape(path)}</code></a>'
+                     for path in _scripts.get(page.file.src_uri, []))
+
+
 def on_page_content(page_html, page, **kwargs):
-    line = verified_line("docs/" + page.file.src_uri)
-    if line is None or "</h1>" not in page_html:
+    source = "docs/" + page.file.src_uri
+    line = verified_line(source)
+    if line is None:
         return page_html
+    scripts = script_links(page)
+    if scripts:
+        line += f" The whole script, which runs alone: {scripts}."
     badge = (f'<p class="verified" data-search-exclude title="Recorded by make matrix; the test suite fails '
-             f'when the code changes after the record">{html.escape(line)}</p>')
-    return page_html.replace("</h1>", "</h1>\n" + badge, 1)
+             f'when the code changes after the record">{line}</p>')
+    page_html = page_html.replace("</h1>", "</h1>\n" + badge, 1) if "</h1>" in page_html else page_html
+
+    run = shown_run(source)
+    if run is None:
+        return page_html
+    blocks = run["pages"][source]["blocks"]
+    starts = [m.start() for m in PYTHON_BLOCK.finditer(page_html)]
+    if len(starts) != len(blocks):
+        log.warning(f"Doc file '{page.file.src_uri}' shows {len(starts)} Python blocks, but its record in "
+                    f"verified/ has {len(blocks)}: run `make matrix`")
+        return page_html
+    label = f"Output on torch {run['torch'].split('+')[0]} ({'CPU' if run['device'] == 'cpu' else run['device_name']})"
+    pieces, cursor = [], 0
+    for start, block in zip(starts, blocks):
+        end = page_html.index("</pre></div>", start) + len("</pre></div>")
+        pieces.append(page_html[cursor:start])
+        if block["uses"]:
+            names = ", ".join(f"<code>{html.escape(n)}</code>" for n in block["uses"])
+            pieces.append(f'<p class="notes-continues" data-search-exclude>Continues the code above: uses {names}.'
+                          + (f" To run it alone, take the whole script: {scripts}." if scripts else "") + "</p>")
+        pieces.append(page_html[start:end])
+        if block["output"].strip():
+            pieces.append(f'<div class="notes-output" data-search-exclude><span class="notes-output-label">{label}'
+                          f'</span><pre><samp>{html.escape(block["output"].rstrip())}</samp></pre></div>')
+        cursor = end
+    pieces.append(page_html[cursor:])
+    return "".join(pieces)
+
+
+def on_post_build(config, **kwargs):
+    """The snippet files, downloadable from every page that includes them."""
+    target = Path(config.site_dir) / "snippets"
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted((ROOT / "snippets").glob("*.py")):
+        shutil.copyfile(path, target / path.name)

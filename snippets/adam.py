@@ -18,9 +18,7 @@ v = torch.zeros((), device=device)
 for t in range(1, 11):
     m = beta1 * m + (1 - beta1) * g  # m_t = β1 m_{t-1} + (1-β1) g_t
     v = beta2 * v + (1 - beta2) * g**2  # v_t = β2 v_{t-1} + (1-β2) g_t²
-    if t == 1:  # after one step the raw averages are far too small ...
-        torch.testing.assert_close(m, (1 - beta1) * g)  # 0.1 g
-        torch.testing.assert_close(v, (1 - beta2) * g**2)  # 0.001 g²
+    if t == 1:  # after one step the raw averages are far too small: m_1 = 0.1 g, v_1 = 0.001 g² ...
         assert 3 < m / v.sqrt() < 3.3  # uncorrected, step 1 would be 3.2 lr instead of lr
     torch.testing.assert_close(m / (1 - beta1**t), g)  # ... m̂_t = m_t / (1-β1^t) = g at every t
     torch.testing.assert_close(v / (1 - beta2**t), g**2)  # v̂_t = v_t / (1-β2^t) = g² at every t
@@ -182,24 +180,42 @@ print(f"notes' reading vs torch.optim.Adam: max gap {gap(notes, reference):.1e}"
 
 
 # --8<-- [start:step_size]
-def step_sizes(gradients, lr=1e-3):
-    """Feed a fixed sequence of gradients to our Adam; return |θ_t - θ_{t-1}| at every step."""
+def steps(optimizer_class, gradients, lr=1e-3, **options):
+    """Feed a fixed sequence of gradients to an optimizer; return θ_{t-1} - θ_t at every step."""
     p = torch.zeros_like(gradients[0], requires_grad=True)
-    opt, sizes = Adam([p], lr=lr), []
+    opt, before, out = optimizer_class([p], lr=lr, **options), p.detach().clone(), []
     for g in gradients:
-        before = p.detach().clone()
         p.grad = g
         opt.step()
-        sizes.append((p.detach() - before).abs())
-    return torch.stack(sizes)
+        out.append(before - p.detach())  # positive when the step goes against a positive gradient
+        before = p.detach().clone()
+    return torch.stack(out)
 
 
+lr = 1e-3
 scales = torch.tensor([1e-3, 1.0, 1e3], device=device)  # three parameters, gradients 10⁶ apart
-constant = step_sizes([scales] * 50)
-torch.testing.assert_close(constant, torch.full_like(constant, 1e-3), rtol=1e-4, atol=0.0)  # ≈ lr
-volatile = step_sizes([scales * (-1) ** t for t in range(50)])  # same size, sign flips every step
-assert (volatile[-1] < 0.1 * 1e-3).all()  # m̂ averages to ~0 while v̂ stays g²: small steps
-print("gradients", ", ".join(f"{s:.0e}" for s in scales))
-print("steps, constant gradient", ", ".join(f"{s:.2e}" for s in constant[-1]))
-print("steps, sign flipping    ", ", ".join(f"{s:.2e}" for s in volatile[-1]))
+for optimizer_class in (Adam, torch.optim.Adam):
+    constant = steps(optimizer_class, [scales] * 50, lr=lr)
+    # rtol 1e-4: ε = 1e-8 against √v̂ = 1e-3 for the smallest gradient moves the step by 1e-5
+    torch.testing.assert_close(constant, torch.full_like(constant, lr), rtol=1e-4, atol=0.0)  # ≈ lr
+print("gradients                   ", ", ".join(f"{s:.0e}" for s in scales))
+print("steps with torch.optim.Adam ", ", ".join(f"{s:.2e}" for s in constant[-1]))
 # --8<-- [end:step_size]
+
+# --8<-- [start:flipping]
+flipping = [scales * (-1) ** t for t in range(200)]  # the same sizes, the sign flips at every step
+rmsprop = steps(torch.optim.RMSprop, flipping, lr=lr)  # only the division by √v: no average of g
+rmsprop_steady = steps(torch.optim.RMSprop, [scales] * 200, lr=lr)
+# v sees only g², the same for ±g, so the sizes are those of the steady gradient; rtol 1e-4 covers
+# the float32 rounding of θ_{t-1} - θ_t (θ up to 0.3 here, steps of 1e-3: ~1e-5 relative)
+torch.testing.assert_close(rmsprop.abs(), rmsprop_steady, rtol=1e-4, atol=0.0)
+assert (rmsprop[1:] * rmsprop[:-1] < 0).all()  # full-size steps that flip with the gradient: a zig-zag
+no_m = steps(torch.optim.Adam, flipping, lr=lr, betas=(0.0, 0.999))  # Adam without its first moment
+torch.testing.assert_close(no_m.abs(), torch.full_like(no_m, lr), rtol=1e-4, atol=0.0)  # still lr
+adam = steps(torch.optim.Adam, flipping, lr=lr)  # β1 = 0.9: m averages +g and -g
+# m settles at ±(1-β1)/(1+β1) g; after 100 steps the start has faded (β1^100 ≈ 3e-5), hence rtol 1e-3
+damped = torch.full_like(adam[100:], (1 - 0.9) / (1 + 0.9) * lr)
+torch.testing.assert_close(adam[100:].abs(), damped, rtol=1e-3, atol=0.0)  # about 0.053 lr
+print(f"sign flipping, |step| / lr at step {len(flipping)}: RMSprop {rmsprop[-1, 1].abs() / lr:.3f},"
+      f" Adam(betas=(0, 0.999)) {no_m[-1, 1].abs() / lr:.3f}, Adam {adam[-1, 1].abs() / lr:.3f}")
+# --8<-- [end:flipping]

@@ -190,6 +190,9 @@ print(f"correlation of predicted and true ratings on never-seen pairs: {r_unseen
 # --8<-- [start:rotation]
 P, Q = full["user_emb"].detach(), full["item_emb"].detach()
 O = torch.linalg.qr(torch.randn(3, 3, device=device)).Q  # a random orthogonal matrix: a rotation (or reflection)
+# Equal in exact arithmetic; in float32 the products of three factors of order 1 are re-associated and O is
+# orthogonal only to rounding: a few ulps, ~1e-6 here, so 1e-4 is generous. inv(A) below adds its own rounding,
+# amplified by A's condition number (modest: A is near 3 I), hence 1e-3 there.
 torch.testing.assert_close((P @ O) @ (Q @ O).T, P @ Q.T, rtol=1e-4, atol=1e-4)  # O Oᵀ = I: same predictions
 torch.testing.assert_close((P @ O).norm(), P.norm(), rtol=1e-4, atol=1e-4)  # and the same weight decay
 A = torch.randn(3, 3, device=device) + 3 * torch.eye(3, device=device)  # any invertible A: (P A)(Q A⁻ᵀ)ᵀ = P Qᵀ

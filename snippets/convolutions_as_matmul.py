@@ -49,8 +49,10 @@ b = torch.randn(c_out, device=device)
 length_out = length - K + 1
 # float32: both sides add the same C_in·K = 6 products per output, in a different order (the
 # product also adds exact zeros, which change nothing): a few ulps, so 1e-5 leaves ample room.
-# On NVIDIA GPUs cuDNN computes float32 convolutions in TF32 by default (10 mantissa bits,
-# ~5e-4 relative rounding per operand), so there F.conv* agrees with our float32 product to ~1e-3.
+# On NVIDIA GPUs (Ampere and newer) cuDNN computes float32 convolutions in TF32 by default (10 mantissa
+# bits, ~5e-4 relative rounding per operand), so there F.conv* agrees with our float32 product to ~1e-3.
+assert torch.backends.cudnn.allow_tf32  # that default, on torch 2.6 to 2.14 ...
+assert not torch.backends.cuda.matmul.allow_tf32  # ... while matrix products default to full float32
 tf32 = device.type == "cuda" and torch.backends.cudnn.allow_tf32
 TOL = dict(rtol=1e-2, atol=1e-2) if tf32 else dict(rtol=1e-5, atol=1e-5)
 torch.testing.assert_close(conv1d_as_matmul(x, w, b), F.conv1d(x, w, b), **TOL)

@@ -35,14 +35,19 @@ torch.testing.assert_close(entropy(p), torch.distributions.Categorical(probs=p).
 assert not torch.isclose(cross_entropy_pq(p, q), cross_entropy_pq(q, p))  # H(p,q) ≠ H(q,p)
 assert not torch.isclose(kl(p, q), kl(q, p))  # KL is not symmetric either
 torch.testing.assert_close(cross_entropy_pq(p, p), entropy(p))  # H(p,p) = H(p) ...
-assert entropy(p) > 0.1  # ... which is not 0: "distance" from p to itself
+assert entropy(p) > 0.1  # ... which is not 0 for this p, spread over five classes
 assert cross_entropy_pq(p, q) > cross_entropy_pq(p, p)  # p is the q that minimises H(p, q): Gibbs
+
+target = F.one_hot(torch.tensor(2, device=device), num_classes=5).float()  # a one-hot p: a sure thing
+assert cross_entropy_pq(target, target) == 0  # H(p,p) = H(p) = 0: exactly 0 here (0·log 0 = 0, 1·log 1 = 0)
+assert cross_entropy_pq(target, q) > 0  # and above 0 for any q ≠ p: zero only when p is one-hot AND q = p
 
 bern = lambda a: torch.tensor([a, 1 - a], device=device)  # a coin with heads-probability a
 a, b, c = bern(0.3), bern(0.5), bern(0.7)
 assert kl(a, c) > kl(a, b) + kl(b, c)  # no triangle inequality: 0.34 > 0.08 + 0.09
+# the page quotes the three values to three decimals, so they may differ from them by up to 5e-4
 torch.testing.assert_close(torch.stack([kl(a, c), kl(a, b), kl(b, c)]),
-                           torch.tensor([0.339, 0.082, 0.087], device=device), rtol=0, atol=1e-3)
+                           torch.tensor([0.339, 0.082, 0.087], device=device), rtol=0, atol=5e-4)
 # --8<-- [end:not_a_distance]
 
 # --8<-- [start:one_hot]
@@ -119,6 +124,10 @@ for z in (ordinary, huge):
                                F.cross_entropy(z, labels, label_smoothing=0.1), **tol)
     torch.testing.assert_close(cross_entropy(z, soft, label_smoothing=0.1),
                                F.cross_entropy(z, soft, label_smoothing=0.1), **tol)
+smoothed = 0.9 * F.one_hot(labels, 5).float() + 0.1 / 5  # the target that label_smoothing=0.1 trains towards
+perfect = F.cross_entropy(smoothed.log(), labels, label_smoothing=0.1)  # a model that predicts it exactly
+torch.testing.assert_close(perfect, entropy(smoothed[0]), **tol)  # its loss is H(p) ...
+assert 0.38 < perfect < 0.40  # ... ≈ 0.39, not 0
 naive = -softmax_naive(huge)[torch.arange(8, device=device), labels].log().mean()
 assert naive.isnan() and cross_entropy(huge, labels).isfinite()  # same formula, computed stably
 

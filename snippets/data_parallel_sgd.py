@@ -10,6 +10,7 @@ import torch.multiprocessing as mp
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 torch.manual_seed(0)
 device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
@@ -60,6 +61,43 @@ per_worker = [gradients(model, Xs, ys) for Xs, ys in zip(X.chunk(2), y.chunk(2))
 for held in all_reduce_mean(per_worker):
     torch.testing.assert_close(held, list(full), rtol=1e-5, atol=1e-6)
 # --8<-- [end:all_reduce]
+
+# --8<-- [start:sampler]
+dataset = TensorDataset(torch.arange(10, device=device))  # 10 examples for 4 ranks: not a multiple of 4
+R = 4
+
+
+def rank_indices(drop_last):
+    """The examples each rank would read in one epoch (no process group needed to ask)."""
+    return [list(DistributedSampler(dataset, num_replicas=R, rank=r, shuffle=False, drop_last=drop_last))
+            for r in range(R)]
+
+
+padded = rank_indices(drop_last=False)
+assert [len(mine) for mine in padded] == [3] * R  # ⌈10 / 4⌉ each: every rank the same number
+seen = [i for mine in padded for i in mine]
+assert set(seen) == set(range(10)) and len(seen) == 12  # all 10 examples, and 2 of them twice
+
+dropped = rank_indices(drop_last=True)
+assert [len(mine) for mine in dropped] == [2] * R  # ⌊10 / 4⌋ each
+used = {i for mine in dropped for i in mine}
+assert len(used) == 8  # no repeats; 2 examples sit this epoch out
+
+loaders = [DataLoader(dataset, batch_size=2, sampler=DistributedSampler(dataset, R, rank=r, shuffle=False))
+           for r in range(R)]
+steps = [[len(batch) for (batch,) in loader] for loader in loaders]  # shard size per step, per rank
+assert steps == [[2, 1]] * R  # as many steps on every rank (as many all-reduces), equal shards at each
+
+shuffled = DistributedSampler(dataset, R, rank=0, seed=0)  # shuffle=True is the default
+epoch_0, again = list(shuffled), list(shuffled)
+assert epoch_0 == again  # the same order every epoch, unless told which epoch it is ...
+orders = []
+for epoch in range(5):
+    shuffled.set_epoch(epoch)  # ... with set_epoch(epoch), called at the start of every epoch
+    orders.append(list(shuffled))
+assert len({tuple(order) for order in orders}) > 1
+print(f"10 examples on {R} ranks: padded {padded}; drop_last {dropped}")
+# --8<-- [end:sampler]
 
 # --8<-- [start:reference]
 cpu = torch.device("cpu")  # gloo all-reduces CPU tensors; NCCL would need one GPU per process

@@ -52,12 +52,13 @@ assert model(x_dev).device == x_dev.device
 # --8<-- [start:mixed]
 on_cpu = torch.randn(3, 3, device="cpu")
 if device.type == "cuda":
-    mixed_error = ""
+    mixed_error = None
     try:
         A @ on_cpu                           # A is on the GPU, on_cpu is not
     except RuntimeError as error:
-        mixed_error = str(error)
-    assert "Expected all tensors to be on the same device" in mixed_error
+        mixed_error = error
+    assert isinstance(mixed_error, RuntimeError)
+    assert "Expected all tensors to be on the same device" in str(mixed_error)  # the rest varies by version
     print(mixed_error)
     assert (A @ on_cpu.to(device)).device == A.device  # move it yourself, then it works
     scale = torch.tensor(2.0, device="cpu")  # the one exception: a CPU tensor with no axes
@@ -96,7 +97,7 @@ launched = seconds(ten_products, wait=False)
 finished = seconds(ten_products, wait=True)
 if device.type != "cpu":
     assert launched < finished               # without waiting we timed the launches, not the work
-assert torch.cpu.synchronize() is None       # exists for device-agnostic code, and does nothing
+torch.cpu.synchronize()                      # exists for device-agnostic code; on the CPU nothing is queued
 print(f"ten {size}x{size} products on {device.type}: {launched * 1e3:.2f} ms without waiting, "
       f"{finished * 1e3:.2f} ms waiting for the result")
 # --8<-- [end:timing]
@@ -117,7 +118,7 @@ def layer1(X):
 
 
 def layer2(H):
-    return H @ W2 + b2                       # Y = H W2 + b2: needs all of H
+    return H @ W2 + b2                       # Y = H W2 + b2: row i of Y needs all of row i of H
 
 
 H = layer1(X)                                # one call: 8 rows × 4 units at once
@@ -125,10 +126,21 @@ by_row = torch.stack([torch.relu(X[i] @ W1 + b1) for i in range(8)])
 by_unit = torch.stack([torch.relu(X @ W1[:, j] + b1[j]) for j in range(4)], dim=1)
 assert torch.equal(H, by_row) and torch.equal(H, by_unit)  # rows and units are independent
 
-Y = layer2(layer1(X))                        # the layers, one after the other
+Y = layer2(layer1(X))                        # one batch, one forward pass: layer 1, then layer 2
 # Without the ReLU the two layers would collapse into one: (X W1 + b1) W2 + b2 = X (W1 W2) + (b1 W2 + b2)
 assert torch.equal((X @ W1 + b1) @ W2 + b2, X @ (W1 @ W2) + (b1 @ W2 + b2))
 assert not torch.equal(Y, X @ (W1 @ W2) + (b1 @ W2 + b2))  # with it, layer 2 must wait for layer 1
+
+# Row i of Y needs only row i of H: the wait is per row, not per batch. Cut the batch into micro-batches
+# and the layers can overlap in time (pipeline parallelism, each layer on its own device): at every tick,
+# layer 2 works on the micro-batch that layer 1 finished at the tick before, while layer 1 takes the next.
+micro_batches = X.split(2)                   # 4 micro-batches of 2 rows
+outputs, ready = [], None                    # ready: what layer 1 finished at the previous tick
+for tick in range(len(micro_batches) + 1):
+    if ready is not None:                    # the two calls of a tick share no data: they could run at once
+        outputs.append(layer2(ready))        # layer 2 on micro-batch tick - 1, while ...
+    ready = layer1(micro_batches[tick]) if tick < len(micro_batches) else None  # ... layer 1 on micro-batch tick
+assert torch.equal(torch.cat(outputs), Y)    # the same output as the whole batch, row for row
 # --8<-- [end:layers]
 
 # --8<-- [start:memory]
@@ -168,6 +180,11 @@ print(f"autograd keeps {per_example} bytes per example: "
 # --8<-- [end:memory]
 
 # --8<-- [start:cuda_memory]
+generic = hasattr(torch.accelerator, "max_memory_allocated")  # a device-agnostic spelling of the same count
+if torch.__version__ < "2.8":
+    assert not generic                       # torch 2.6 and 2.7: only the per-backend torch.cuda version
+elif torch.__version__ >= "2.10":
+    assert generic                           # in torch.accelerator by 2.10 (it counts accelerator memory only)
 if device.type == "cuda":
     batch_size = 4096
     x = torch.randn(batch_size, 784, device=device)

@@ -184,6 +184,20 @@ print(f"training cell run twice: loss {first_run[0]:.3f} → {first_run[1]:.3f},
       f" then {second_run[0]:.3f} → {second_run[1]:.3f}")
 # --8<-- [end:seed]
 
+# --8<-- [start:zeros]
+fresh = mlp(constant=0.0)
+F.mse_loss(fresh(x), y).backward()  # the very first backward pass from all zeros
+moving = [name for name, p in fresh.named_parameters() if p.grad.abs().max() > 0]
+assert moving == ["2.bias"]  # tanh(0) = 0 and output weights 0: only the output bias gets a gradient
+
+zero_biases = mlp()
+nn.init.zeros_(zero_biases[0].bias)  # random weights, every bias zero
+nn.init.zeros_(zero_biases[2].bias)
+loss_zero_biases = fit(zero_biases)
+assert loss_zero_biases < 0.1 * min(loss_zeros, loss_constant)  # zero biases are harmless
+print(f"gradients from an all-zero start: only {moving}; random weights with zero biases: loss {loss_zero_biases:.3f}")
+# --8<-- [end:zeros]
+
 # --8<-- [start:figure]
 import math
 

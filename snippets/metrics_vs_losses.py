@@ -25,8 +25,9 @@ logits = X @ W
 
 acc = accuracy(logits, y)
 right = sum(int(logits[i].argmax() == y[i]) for i in range(N))  # count by hand, one example at a time
-torch.testing.assert_close(acc, torch.tensor(right / N, device=device))  # k/64 is exact in float32
-torch.testing.assert_close(error_rate(logits, y), 1 - acc)  # error rate = 1 - accuracy
+# a mean of 64 zeros and ones is k/64, which float32 stores exactly, as it does 1 - k/64: no tolerance
+torch.testing.assert_close(acc, torch.tensor(right / N, device=device), rtol=0, atol=0)
+torch.testing.assert_close(error_rate(logits, y), 1 - acc, rtol=0, atol=0)  # error rate = 1 - accuracy
 print(f"accuracy {acc:.4f}, error rate {error_rate(logits, y):.4f} ({right} of {N} right)")
 # --8<-- [end:accuracy]
 
@@ -55,11 +56,12 @@ pred = A @ torch.linalg.lstsq(A, yr[:, None]).solution.squeeze(1)  # least squar
 torch.testing.assert_close(rmse(pred, yr), F.mse_loss(pred, yr).sqrt(), rtol=1e-5, atol=1e-6)
 torch.testing.assert_close(mae(pred, yr), F.l1_loss(pred, yr), rtol=1e-5, atol=1e-6)
 assert rmse(pred, yr) >= mae(pred, yr)  # RMSE weighs the large errors more: never below MAE
-# for least squares with an intercept, R² is the squared correlation of predictions and targets
+# for least squares with an intercept, R² is the squared correlation of predictions and targets. Both
+# sides are float32 sums of 50 squares (a few ulps each), and the identity holds only at the exact
+# minimiser, which float32 lstsq misses by rounding (the gap is second order in that miss): 1e-4 covers both
 torch.testing.assert_close(r2(pred, yr), torch.corrcoef(torch.stack([pred, yr]))[0, 1] ** 2,
                            rtol=1e-4, atol=1e-5)
-torch.testing.assert_close(r2(yr.mean().expand(50), yr), torch.tensor(0.0, device=device))  # the baseline
-assert r2(-pred, yr) < 0  # worse than predicting the mean: R² is negative, not bounded by 0
+assert r2(-pred, yr) < 0  # worse than predicting the mean (R² = 0): R² is negative, not bounded by 0
 print(f"RMSE {rmse(pred, yr):.3f}, MAE {mae(pred, yr):.3f}, R² {r2(pred, yr):.3f}")
 # --8<-- [end:regression]
 
@@ -97,12 +99,12 @@ print(f"timid: loss {loss_timid:.3f}, accuracy {accuracy(timid, y4):.2f}; "
 
 # --8<-- [start:no_gradient]
 assert acc.grad_fn is None and not acc.requires_grad  # argmax cut the graph: nothing to backpropagate
-message = None
+backward_error = None
 try:
     acc.backward()
 except RuntimeError as err:
-    message = str(err)
-assert message == "element 0 of tensors does not require grad and does not have a grad_fn"
+    backward_error = err
+assert isinstance(backward_error, RuntimeError) and "does not require grad" in str(backward_error)
 
 loss = F.cross_entropy(logits, y)
 (grad,) = torch.autograd.grad(loss, W)  # the loss has a gradient: it says which way to go
@@ -132,7 +134,6 @@ flat = (jumps == 0).float().mean()
 # only class 0's logit depends on w00, linearly, so each example's top class changes at most once
 # along the line: at most 64 of the 400 grid steps can see a jump, however the data fall
 assert flat >= 1 - N / (steps - 1)
-assert ((jumps * N).round() == jumps * N).all()  # every jump is a whole number of examples, k/64
 assert (ce_curve.diff() != 0).float().mean() > 0.95  # the loss moves almost everywhere
 print(f"sliding one weight over {steps} values: accuracy takes {acc_curve.unique().numel()} values, "
       f"flat on {flat:.0%} of the steps")

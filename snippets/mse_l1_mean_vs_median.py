@@ -38,6 +38,10 @@ torch.testing.assert_close(p.grad, 2 / N * e, rtol=1e-6, atol=1e-7)  # ∂MSE/�
 p = pred.clone().requires_grad_()
 F.l1_loss(p, target).backward()
 torch.testing.assert_close(p.grad, e.sign() / N, rtol=0, atol=0)  # ∂L1/∂p_i = sign(e_i)/N: every pull the same size
+
+at_kink = target.clone().requires_grad_()  # predictions equal to the targets: every e_i = 0
+F.l1_loss(at_kink, target).backward()
+assert (at_kink.grad == 0).all()  # at the kink of |e| PyTorch takes the subgradient sign(0) = 0
 # --8<-- [end:gradients]
 
 # --8<-- [start:median_gradient]

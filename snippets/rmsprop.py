@@ -144,7 +144,8 @@ print("RMSProp step / lr at steps 1, 10, 100, 500:", ", ".join(f"{r:.3f}" for r 
 noise = torch.randn(500, 1, device=device)
 steady = step_sizes(RMSProp, [torch.ones(1, device=device)] * 500, lr=lr)  # g = 1 every step
 volatile = step_sizes(RMSProp, list(1 + 3 * noise), lr=lr)  # mean 1, standard deviation 3
-flipping = step_sizes(RMSProp, [torch.ones(1, device=device) * (-1) ** k for k in range(500)], lr=lr)
+flips = [torch.ones(1, device=device) * (-1) ** k for k in range(500)]  # size 1, the sign flips every step
+flipping = step_sizes(RMSProp, flips, lr=lr)
 late = slice(100, None)  # after the warm-up of v
 mean_size = {name: s[late].abs().mean() for name, s in [("steady", steady), ("volatile", volatile),
                                                          ("flipping", flipping)]}
@@ -155,9 +156,12 @@ assert mean_size["volatile"] < 0.9 * mean_size["steady"]  # volatile gradients: 
 assert 0.2 < progress["volatile"] / lr < 0.4  # ... and about lr·1/√(1+3²) ≈ 0.3 lr of progress
 torch.testing.assert_close(mean_size["flipping"], mean_size["steady"])  # |g| fixed: same size steps
 assert progress["flipping"].abs() < 0.01 * progress["steady"]  # which cancel out
+adam_flipping = step_sizes(torch.optim.Adam, flips, lr=lr)  # Adam's first moment averages +1 and -1
+assert (adam_flipping[late].abs() < 0.1 * lr).all()  # (1-β1)/(1+β1) ≈ 0.05 lr: momentum damps the zig-zag
 for name in mean_size:
     print(f"{name:9s} mean |step| / lr {mean_size[name] / lr:.3f},"
           f" mean progress / lr {progress[name] / lr:+.3f}")
+print(f"flipping, Adam: mean |step| / lr {adam_flipping[late].abs().mean() / lr:.3f}")
 # --8<-- [end:volatile]
 
 # --8<-- [start:eps_tiny]

@@ -190,12 +190,31 @@ print(f"spread of batch losses at fixed weights: B=4 {spread[4]:.3f}, B=64 {spre
 # --8<-- [end:bounce]
 
 # --8<-- [start:memory]
-wide = nn.Linear(3, 4096).to(device)
-with torch.no_grad():
-    for B in (8, 64):
-        hidden = wide(inputs[:B])  # the activations a backward pass would have to keep
-        assert hidden.nbytes == B * 4096 * 4  # float32: grows linearly with the batch size
+wide = nn.Sequential(nn.Linear(3, 4096), nn.ReLU(), nn.Linear(4096, 1)).to(device)  # one wide hidden layer
+
+
+def saved_bytes(model, B):
+    """Bytes autograd keeps for backward in one forward pass of B examples, parameters left out."""
+    parameters = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    kept = {}  # one entry per block of memory: a tensor saved twice counts once
+
+    def pack(t):  # called on every tensor autograd saves for the backward pass
+        block = t.untyped_storage().data_ptr()
+        if block not in parameters:
+            kept[block] = t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        F.mse_loss(model(inputs[:B]), targets[:B])
+    return sum(kept.values())
+
+
+# per example, float32: the input (3, for the first weight's gradient), the ReLU output (4096, for
+# the ReLU's mask and the second weight's gradient), the prediction and the target (1 + 1, for MSE)
+per_example = (3 + 4096 + 1 + 1) * 4
+for B in (8, 64):
+    assert saved_bytes(wide, B) == B * per_example  # grows in proportion to the batch size
 parameter_bytes = sum(p.nbytes for p in wide.parameters())  # the same for every batch size
-print(f"activations of one layer: {8 * 4096 * 4 // 1024} KiB at B=8, {64 * 4096 * 4 // 1024} KiB at B=64; "
-      f"its parameters: {parameter_bytes // 1024} KiB at any B")
+print(f"autograd keeps {saved_bytes(wide, 8) // 1024} KiB at B=8, {saved_bytes(wide, 64) // 1024} KiB at B=64; "
+      f"the parameters: {parameter_bytes // 1024} KiB at any B")
 # --8<-- [end:memory]

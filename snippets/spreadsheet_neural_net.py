@@ -151,6 +151,8 @@ torch.testing.assert_close(hidden_layer(X, W_sheet) @ w, spreadsheet_predict(X, 
 for W in (W0, W_sheet, torch.randn(10, 2, device=device)):
     a, b = X[torch.randperm(len(X), device=device)], X[torch.randperm(len(X), device=device)]
     midpoint = spreadsheet_predict((a + b) / 2, W)
+    # + 1e-5: float32 rounding of predictions of order 1 (midpoint and chord may be exactly equal where
+    # both units are on, the linear case)
     assert (midpoint <= (spreadsheet_predict(a, W) + spreadsheet_predict(b, W)) / 2 + 1e-5).all()
 # A negative output weight can bend down: ReLU(t) − ReLU(t − 1) rises, then levels off (not convex).
 points = torch.tensor([0.0, 1.0, 2.0], device=device)
@@ -192,9 +194,13 @@ print(f"along Age for row 0: kinks at t = {kinks[0]:.3f}, {kinks[1]:.3f}; "
 # Within a layer every row and every unit is independent: any split of the rows gives the same numbers.
 chunked = torch.cat([hidden_layer(rows, W_sheet) for rows in X.split(100)])
 torch.testing.assert_close(chunked, hidden_layer(X, W_sheet), rtol=1e-5, atol=1e-6)
-# Across layers there is an order: the output needs the whole hidden layer first.
+# Across layers there is an order, row by row: row n of the output needs row n of the hidden layer.
 H = hidden_layer(X, W_sheet)  # layer 1: one matmul for all 1424 rows and both units
-prediction_all = H.sum(dim=1)  # layer 2 can start only now
+prediction_all = H.sum(dim=1)  # layer 2 on the whole batch: after layer 1 has finished it
+# The wait is per row, so layer 2 on one chunk of rows need not wait for layer 1 on the others: with each
+# layer on its own device, chunks can flow through the layers like a pipeline, with the same result.
+pipelined = torch.cat([hidden_layer(rows, W_sheet).sum(dim=1) for rows in X.split(100)])
+torch.testing.assert_close(pipelined, prediction_all, rtol=1e-5, atol=1e-6)  # float32, as for `chunked`
 # --8<-- [end:parallel]
 
 
@@ -228,7 +234,8 @@ ax.plot(t, unit2, "--", label="ReLU(z2) = max(0, −1.5 t + 0.3)")
 slopes = (unit1 + unit2).diff() / t.diff()
 left, right = t[:-1], t[1:]  # the ends of each small interval
 for piece, slope in ((right <= -0.5, -1.5), ((left >= -0.5) & (right <= 0.2), -0.5), (left >= 0.2, 1.0)):
-    assert ((slopes[piece] - slope).abs() < 1e-3).all()  # straight pieces: slope -1.5, then -1.5 + 1, then 1
+    # straight pieces: slope -1.5, then -1.5 + 1, then 1 (1e-3: float32 differences of nearby values)
+    assert ((slopes[piece] - slope).abs() < 1e-3).all()
 for kink in (-0.5, 0.2):
     ax.axvline(kink, color="gray", linewidth=0.5)
 ax.set_xlabel("one input t (all other inputs fixed)")

@@ -1,6 +1,7 @@
 """Weight decay: L2 in the loss, weight_decay= in torch.optim, decoupled AdamW; checked against PyTorch."""
 # --8<-- [start:setup]
 import copy
+import math
 
 import torch
 import torch.nn.functional as F
@@ -31,14 +32,18 @@ def sum_of_squares(model):  # Σ w² over every parameter: weight_decay= applies
     return sum((p**2).sum() for p in model.parameters())
 
 
-def train(make_optimizer, penalty=0.0):
+def train(make_optimizer, penalty=0.0, schedule=None):
     model = copy.deepcopy(start)  # every run starts from identical weights
     opt = make_optimizer(model.parameters())
+    if schedule:  # the learning rate of step k (from 0) becomes lr · schedule(k)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     for idx in batches:
         loss = F.mse_loss(model(X[idx]), y[idx]) + penalty * sum_of_squares(model)
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if schedule:
+            scheduler.step()
     return model
 
 
@@ -137,6 +142,23 @@ print(f"ours vs torch.optim.AdamW after {len(batches)} steps: {gap(ours, referen
       f" AdamW vs Adam(weight_decay): {gap(reference, adam_l2):.1e}")
 # --8<-- [end:adamw]
 
+# --8<-- [start:decoupled_flag]
+if torch.__version__ >= "2.7":  # Adam(decoupled_weight_decay=True) is AdamW, and AdamW a subclass of Adam
+    flagged = train(lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=wd, decoupled_weight_decay=True))
+    torch.testing.assert_close(flagged.state_dict(), reference.state_dict(), **tolerance)
+    assert issubclass(torch.optim.AdamW, torch.optim.Adam)
+    print(f"torch {torch.__version__}: Adam(decoupled_weight_decay=True) vs AdamW: {gap(flagged, reference):.1e}")
+else:  # torch 2.6: no such argument, and AdamW is a class of its own
+    try:
+        torch.optim.Adam(start.parameters(), lr=lr, weight_decay=wd, decoupled_weight_decay=True)
+    except TypeError as error:
+        assert "decoupled_weight_decay" in str(error)  # the argument it does not know
+    else:
+        raise AssertionError("torch < 2.7 accepted decoupled_weight_decay")
+    assert not issubclass(torch.optim.AdamW, torch.optim.Adam)
+    print(f"torch {torch.__version__}: no decoupled_weight_decay in Adam; use torch.optim.AdamW")
+# --8<-- [end:decoupled_flag]
+
 # --8<-- [start:decay_speed]
 def shrink_without_data(optimizer_class, wd, steps=50, lr=0.01, **options):
     """A weight whose data gradient is always zero: only the decay moves it. Returns its final value."""
@@ -153,9 +175,9 @@ l2_small = shrink_without_data(torch.optim.Adam, small)
 l2_large = shrink_without_data(torch.optim.Adam, large)
 torch.testing.assert_close(l2_small, l2_large, rtol=1e-2, atol=0.0)  # same shrinkage: λ cancels out
 assert 0.45 < l2_small < 0.55  # about lr per step, 50 steps: 1 → 0.5
-for wd in (small, large):  # AdamW: θ_t = (1 - ηλ)^t θ_0, proportional to λ as intended
-    expected = torch.full((1,), (1 - 0.01 * wd) ** 50, device=device)
-    torch.testing.assert_close(shrink_without_data(torch.optim.AdamW, wd), expected)
+for decay in (small, large):  # AdamW: θ_t = (1 - ηλ)^t θ_0, proportional to λ as intended
+    expected = torch.full((1,), (1 - 0.01 * decay) ** 50, device=device)
+    torch.testing.assert_close(shrink_without_data(torch.optim.AdamW, decay), expected)
 l2_momentum = shrink_without_data(torch.optim.SGD, 0.1, steps=100, momentum=0.9)
 shrunk_momentum = shrink_without_data(DecayedSGD, 0.1, steps=100, momentum=0.9)  # (1 - ηλ)^100
 assert 8 < l2_momentum.log() / shrunk_momentum.log() < 12  # via the buffer: ~1/(1-μ) = 10 times the decay
@@ -164,6 +186,46 @@ print(f"weight 1.0, zero data gradient, 50 steps: Adam(weight_decay=λ) {l2_smal
 print(f"same, 100 steps of momentum 0.9, λ=0.1: SGD(weight_decay) {l2_momentum.item():.3f},"
       f" shrinking outside the buffer {shrunk_momentum.item():.3f}")
 # --8<-- [end:decay_speed]
+
+# --8<-- [start:paper]
+class PaperAdamW(torch.optim.Optimizer):
+    """AdamW as Algorithm 2 of Loshchilov and Hutter writes it: base step α, schedule multiplier η_t, decay λ."""
+
+    def __init__(self, params, alpha, weight_decay, schedule, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, dict(alpha=alpha, weight_decay=weight_decay, betas=betas, eps=eps))
+        self.schedule, self.t = schedule, 0
+
+    @torch.no_grad()
+    def step(self):
+        self.t += 1
+        t, eta = self.t, self.schedule(self.t - 1)  # η_t: a multiplier (1 at the start), not a learning rate
+        for group in self.param_groups:
+            alpha, lam, (beta1, beta2), eps = group["alpha"], group["weight_decay"], group["betas"], group["eps"]
+            for p in group["params"]:
+                g, state = p.grad, self.state[p]
+                if not state:
+                    state.update(m=torch.zeros_like(p), v=torch.zeros_like(p))
+                m = state["m"].mul_(beta1).add_(g, alpha=1 - beta1)  # m_t = β1 m_{t-1} + (1-β1) g_t
+                v = state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v_t = β2 v_{t-1} + (1-β2) g_t²
+                adam_step = (m / (1 - beta1**t)) / (v / (1 - beta2**t)).sqrt().add_(eps)  # m̂_t / (√v̂_t + ε)
+                p.sub_(eta * (alpha * adam_step + lam * p))  # θ_t = θ_{t-1} - η_t (α m̂/(√v̂+ε) + λ θ_{t-1})
+
+
+def cosine(k):  # the schedule multiplier η for step k (from 0): 1 at the start, down toward 0
+    return 0.5 * (1 + math.cos(math.pi * k / len(batches)))
+
+
+alpha, lam_paper = 0.01, 1e-3  # the paper's base step size α and its λ
+paper = train(lambda ps: PaperAdamW(ps, alpha=alpha, weight_decay=lam_paper, schedule=cosine))
+# PyTorch: lr_t = α η_t (lr=α and the scheduler), decay lr_t · weight_decay = η_t λ when weight_decay = λ / α
+converted = train(lambda ps: torch.optim.AdamW(ps, lr=alpha, weight_decay=lam_paper / alpha), schedule=cosine)
+# Same products, another order (η_t·λ here, (α η_t)·(λ/α) in torch): float32 gaps ~1e-7, under 1e-5
+torch.testing.assert_close(paper.state_dict(), converted.state_dict(), **tolerance)
+copied = train(lambda ps: torch.optim.AdamW(ps, lr=alpha, weight_decay=lam_paper), schedule=cosine)
+assert gap(copied, paper) > 1e-3  # λ copied as it is: 1/α = 100 times too little decay
+print(f"paper (α={alpha}, λ={lam_paper}) vs AdamW(lr={alpha}, weight_decay={lam_paper / alpha:g}):"
+      f" {gap(paper, converted):.1e}; vs weight_decay={lam_paper}: {gap(paper, copied):.1e}")
+# --8<-- [end:paper]
 
 # --8<-- [start:fast]
 class ForeachAdamW(AdamW):

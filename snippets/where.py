@@ -119,6 +119,9 @@ for i, j in ((1, 0), (4, 2), (5, 0)):  # each gap gets the mean of the values pr
 assert not filled.isnan().any() and torch.equal(filled[0], data[0])
 torch.testing.assert_close(torch.where(data.isnan(), 0.0, data), torch.nan_to_num(data, nan=0.0),
                            rtol=0, atol=0)
+infinities = torch.tensor([float("inf"), -float("inf")], device=device)
+biggest = torch.finfo(infinities.dtype).max
+assert torch.equal(torch.nan_to_num(infinities), torch.tensor([biggest, -biggest], device=device))  # ±inf too
 # --8<-- [end:uses]
 
 # --8<-- [start:nan_grad]

@@ -65,15 +65,15 @@ def warm_imports():
 
 
 def pytest_runtest_logreport(report):
-    """Collect, on the controller, the code fingerprint of every page and notebook that passed."""
+    """Collect, on the controller, what every page and notebook that passed ran and printed."""
     if report.when == "call" and report.passed:
         for key, value in report.user_properties:
-            if key == "verified_code":
-                page, code = value
-                _verified_passed[page] = code
+            if key == "verified":
+                page, entry = value
+                _verified_passed[page] = entry
 
 
-_verified_passed: dict[str, str] = {}
+_verified_passed: dict[str, dict] = {}
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -439,11 +439,38 @@ def describe_exception(error: BaseException) -> str:
 
 
 @dataclass
+class BlockRun:
+    output: str  # what the block printed
+    uses: list[str]  # names it takes from the blocks above it (empty: it runs alone)
+
+
+@dataclass
 class PageRun:
     page: str
     blocks_run: int
     blocks_skipped: list[str]
     output: str
+    blocks: list[BlockRun] = field(default_factory=list)  # every block that ran, in page order
+
+
+def names_from_above(code: str, namespace: dict) -> list[str]:
+    """The names a block reads that earlier blocks defined and the block itself does not: what a
+    reader who copies this block alone is missing."""
+    import ast
+    import builtins
+
+    tree = ast.parse(code)
+    bound, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return sorted(n for n in read - bound if n in namespace and not hasattr(builtins, n) and not n.startswith("__"))
 
 
 def evaluate_mark(mark: str):
@@ -497,7 +524,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
 
     namespace = {"__name__": "__main__", "__file__": str(page)}
     output = io.StringIO()
-    run, skipped = 0, []
+    run, skipped, block_runs = 0, [], []
 
     def origin_text(index):
         """`docs/page.md:LINE`, and `(from snippets/x.py:LINE)` for included code."""
@@ -527,6 +554,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
                 index = block.lines[(error.lineno or 1) - 1] if block.lines else block.fence.start
                 raise PageError(f"{origin_text(index)}: SyntaxError: {error.msg}\n    {lines[index].strip()}") from None
             raises = expected_exception(block)
+            uses = names_from_above(block.code, namespace)
             captured = io.StringIO()
             try:
                 with traceable(filename, block.code), contextlib.redirect_stdout(captured):
@@ -535,6 +563,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
                 output.write(captured.getvalue())
                 if raises is not None and isinstance(error, raises):
                     run += 1
+                    block_runs.append(BlockRun(captured.getvalue(), uses))
                     continue
                 frame = innermost(error, filename)
                 index = block.lines[frame.lineno - 1] if frame else block.fence.start
@@ -562,13 +591,14 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
                         f"--- expected\n{block.expected_output}--- got\n{captured.getvalue()}"
                     )
             run += 1
+            block_runs.append(BlockRun(captured.getvalue(), uses))
 
     if run == 0 and not prose_only:
         raise PageError(
             f"{page_rel}: no Python block was executed. Add one, or list the page in {rel(PROSE_ONLY_FILE)}"
             + ("\n" + "\n".join(skipped) if skipped else "")
         )
-    return PageRun(page_rel, run, skipped, output.getvalue())
+    return PageRun(page_rel, run, skipped, output.getvalue(), block_runs)
 
 
 def run_snippet(path: Path, root: Path = ROOT) -> str:
@@ -705,9 +735,10 @@ def verified_records(folder: Path = VERIFIED) -> dict[str, dict]:
     return {f.name: json.loads(f.read_text(encoding="utf-8")) for f in sorted(folder.glob("*.json"))}
 
 
-def write_verified_record(passed: dict[str, str], folder: Path = VERIFIED) -> Path:
-    """Record that the pages in ``passed`` (page -> code fingerprint) passed on this torch and
-    device today. Entries of this record for other pages stay while their code is unchanged; in
+def write_verified_record(passed: dict[str, dict], folder: Path = VERIFIED) -> Path:
+    """Record that the pages in ``passed`` (page -> {"code": fingerprint, "blocks": [{"output",
+    "uses"}, ...] for Markdown pages}) passed on this torch and device today; the site shows each
+    block's output and what it takes from the blocks above from the newest torch's record. Entries of this record for other pages stay while their code is unchanged; in
     every other record, entries whose code changed since are dropped (a CUDA record this machine
     cannot refresh then stops claiming them)."""
     import datetime
@@ -731,7 +762,7 @@ def write_verified_record(passed: dict[str, str], folder: Path = VERIFIED) -> Pa
                 (folder / other).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     kept = records.get(name, {}).get("pages", {})
     pages = {page: e for page, e in kept.items() if current.get(page) == e["code"]}
-    pages.update({page: {"code": code, "date": today} for page, code in passed.items() if current.get(page) == code})
+    pages.update({page: dict(entry, date=today) for page, entry in passed.items() if current.get(page) == entry["code"]})
     record = {
         "torch": version,
         "device": device.type,

@@ -2,12 +2,9 @@
 the targets (each from-scratch optimizer step within 1.5x of torch.optim's default)."""
 
 import re
-import sys
 
+from benchmarks.cases import CASES
 from harness import ROOT
-
-sys.path.insert(0, str(ROOT))
-from benchmarks.cases import CASES  # noqa: E402
 
 ROW = re.compile(r"^\| (?P<name>[^|]+) \| `[^`]+` \| (?P<device>[^|]+) \| [^|]+ \| [^|]+ \| [^|]+ \| (?P<ratio>[\d.]+)x \|$")
 

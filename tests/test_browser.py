@@ -70,7 +70,7 @@ def wait_until_rendered(page):
     page.evaluate("document.fonts.ready.then(() => true)")  # layout (and which formulas scroll) settles with the fonts
     page.wait_for_function(
         "() => document.querySelectorAll('.arithmatex').length === document.querySelectorAll('.arithmatex .katex').length"
-        " && [...document.querySelectorAll('.md-typeset pre')].filter(pre => !pre.closest('.jupyter-wrapper'))"
+        " && [...document.querySelectorAll('.md-typeset pre')].filter(pre => !pre.closest('.jupyter-wrapper, .notes-output'))"
         ".every(pre => pre.querySelector('button[data-md-type=copy]'))"
         # and no transition is half-way (after instant navigation the back-to-top button fades out;
         # axe would judge its contrast mid-fade)

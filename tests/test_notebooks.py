@@ -51,4 +51,4 @@ def test_notebook_runs_cell_by_cell(notebook, record_property):
     record_property("notebooks", 1)
     record_property("executed_blocks", cells)
     record_property("notes_page_cpu_s", (rel(notebook), round(seconds, 2)))
-    record_property("verified_code", (rel(notebook), code_fingerprint(notebook)))
+    record_property("verified", (rel(notebook), {"code": code_fingerprint(notebook)}))

@@ -22,4 +22,5 @@ def test_page(page, record_property):
     record_property("executed_blocks", result.blocks_run)
     record_property("skipped_blocks", len(result.blocks_skipped))
     record_property("notes_page_cpu_s", (rel(page), round(seconds, 2)))
-    record_property("verified_code", (rel(page), code_fingerprint(page)))
+    record_property("verified", (rel(page), {"code": code_fingerprint(page),
+                                             "blocks": [vars(b) for b in result.blocks]}))

@@ -228,3 +228,21 @@ def test_every_page_with_code_says_what_it_was_verified_on(site):
         elif not versions or any(v not in shown.group(1) for v in versions):
             problems.append(f"{rel(source)}: shows {shown.group(1)!r}, records say {sorted(versions)}")
     assert not problems, "\n".join(problems)
+
+
+def test_every_page_links_the_whole_scripts_it_includes(site):
+    """Under the title, a download link for each snippet file the page includes, to an exact copy."""
+    from harness import expand, markdown_pages, rel
+
+    problems = []
+    for source in markdown_pages():
+        _lines, origins, _on_page = expand(source)
+        scripts = sorted({o.path for o in origins if o.path.startswith("snippets/")})
+        html = built_page(site, source).read_text(encoding="utf-8")
+        shown = re.search(r'<p class="verified"[^>]*>(.*?)</p>', html, re.S)
+        for script in scripts:
+            if not shown or f"{script}\" download" not in shown.group(1):
+                problems.append(f"{rel(source)}: no download link for {script} under the title")
+            elif (site / script).read_bytes() != (ROOT / script).read_bytes():
+                problems.append(f"{rel(source)}: the downloadable {script} differs from the repository's")
+    assert not problems, "\n".join(problems)
