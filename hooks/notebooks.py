@@ -52,7 +52,11 @@ def kernel():
     if manager is None or not manager.is_alive():
         manager = KernelManager(kernel_name="python3")
         env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}  # Agg would hide figures
-        manager.start_kernel(env=dict(env, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE"))
+        # No history database: the kernel is reused and its cell count reset for each notebook, which
+        # the database takes for a clash and reports in the next cell's output ("Session/line number
+        # was not unique in database").
+        manager.start_kernel(extra_arguments=["--HistoryManager.enabled=False"],
+                             env=dict(env, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE"))
         _local.manager = manager
         _kernels.append(manager)
     return manager
@@ -115,6 +119,7 @@ def cache_key(stored: Path) -> str:
     from importlib.metadata import version  # not `import torch`: a second of start-up for a string
 
     digest = hashlib.sha256(stored.read_bytes())
+    digest.update(Path(__file__).read_bytes())  # how it is run: a change here runs every notebook again
     digest.update(f"{sys.version} torch {version('torch')} {os.environ.get('CUDA_VISIBLE_DEVICES')}".encode())
     return digest.hexdigest()[:24]
 
@@ -153,12 +158,18 @@ def on_pre_page(page, **kwargs):
 
 
 def error_outputs(notebook) -> list[str]:
-    """Errors a cell shows without failing: a figure that cannot be drawn, for one, fails in the
-    kernel's display hook after the cell has succeeded, and the page would show its traceback."""
+    """What a cell shows that its code did not mean to: an error shown without failing (a figure that
+    cannot be drawn fails in the kernel's display hook after the cell has succeeded, and the page
+    would show its traceback), and anything written to stderr (warnings, kernel or library noise)."""
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    return [f"code cell {number} shows an error: {output.ename}: {output.evalue}"
-            for number, cell in enumerate(code_cells, 1)
-            for output in cell.outputs if output.output_type == "error"]
+    shown = []
+    for number, cell in enumerate(code_cells, 1):
+        for output in cell.outputs:
+            if output.output_type == "error":
+                shown.append(f"code cell {number} shows an error: {output.ename}: {output.evalue}")
+            elif output.output_type == "stream" and output.name == "stderr":
+                shown.append(f"code cell {number} prints to stderr: {output.text.strip()[:300]}")
+    return shown
 
 
 MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)

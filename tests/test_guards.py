@@ -373,7 +373,11 @@ def test_notebook_with_stored_outputs_or_a_failing_cell_is_refused(tmp_path):
 
 
 def test_strict_build_fails_on_a_notebook_cell_that_raises_or_shows_an_error(tmp_path):
+    """Also on what a cell shows that its code did not mean to: anything on stderr, such as a warning
+    or the kernel's own complaints (the reused kernels once showed IPython's history-database errors)."""
     result = scratch_build(tmp_path, {
+        "planted/noisy.ipynb": planted_notebook(
+            "# Planted", "import warnings\nwarnings.warn('planted library noise')", "y = 2"),
         "planted/broken.ipynb": planted_notebook("# Planted", "x = 1", "raise ValueError('planted notebook failure')"),
         # the cell succeeds; drawing its figure for the page fails (mathtext has no \\lVert)
         "planted/figure.ipynb": planted_notebook(
@@ -385,3 +389,4 @@ def test_strict_build_fails_on_a_notebook_cell_that_raises_or_shows_an_error(tmp
     assert "notebook 'planted/broken.ipynb' failed while executing" in log and "planted notebook failure" in log, log
     assert "In[2]" in log, log  # the second code cell, as Jupyter numbers it
     assert "notebook 'planted/figure.ipynb' code cell 1 shows an error: ValueError" in log, log
+    assert "notebook 'planted/noisy.ipynb' code cell 1 prints to stderr" in log and "planted library noise" in log, log

@@ -43,3 +43,21 @@ def test_record_matches_the_code_of_every_page_it_names(name, current):
 def test_cpu_record_covers_every_page_with_code(name, current):
     missing = sorted(set(current) - set(RECORDS[name]["pages"]))
     assert not missing, f"{rel(VERIFIED / name)} has no entry for: {', '.join(missing)}; {REFRESH}"
+
+
+def test_a_code_edit_makes_a_record_stale_and_a_prose_edit_does_not(tmp_path):
+    """The fingerprint the records carry moves with the page's code (its own blocks and the snippet
+    sections it includes), not with its prose."""
+    import shutil
+
+    for path in ("docs/optimizers/adam.md", "snippets/adam.py", "benchmarks/results/cpu.md"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / path, tmp_path / path)
+    page, snippet = tmp_path / "docs/optimizers/adam.md", tmp_path / "snippets/adam.py"
+    original = code_fingerprint(page, tmp_path)
+    assert original == code_fingerprint(ROOT / "docs/optimizers/adam.md")
+
+    page.write_text(page.read_text().replace("# Adam\n", "# Adam\n\nA new sentence.\n", 1))
+    assert code_fingerprint(page, tmp_path) == original, "a prose edit made the record stale"
+    snippet.write_text(snippet.read_text().replace("eps=1e-8", "eps=1e-7", 1))
+    assert code_fingerprint(page, tmp_path) != original, "an edit of included code left the record fresh"
