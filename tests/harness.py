@@ -104,6 +104,32 @@ def _expand_cached(page: Path, root: Path, _page_stamp, _snippet_stamps):
     return expand_uncached(page, root)
 
 
+INCLUDE_RE = re.compile(r'--8<--\s+"(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"')
+SECTION_RE = re.compile(r"--8<--\s*\[start:(?P<name>[\w-]+)\]")
+
+
+def include_hint(source: str, page_rel: str, root: Path) -> str:
+    """For a failed include: the page line of each include that cannot be found, and the files or
+    sections that do exist, so a typo is one look away."""
+    hints = []
+    for number, line in enumerate(source.splitlines(), 1):
+        match = INCLUDE_RE.search(line)
+        if not match:
+            continue
+        target = Path(root) / match["path"]
+        if not target.is_file():
+            folder = target.parent
+            near = sorted(p.name for p in folder.glob("*.py")) if folder.is_dir() else []
+            hints.append(f"\n  {page_rel}:{number}: no file {match['path']}"
+                         + (f" (in {rel(folder, root)}/: {', '.join(near)})" if near else ""))
+        elif match["section"]:
+            sections = SECTION_RE.findall(target.read_text(encoding="utf-8"))
+            if match["section"] not in sections:
+                hints.append(f"\n  {page_rel}:{number}: {match['path']} has no section {match['section']!r}; "
+                             f"its sections: {', '.join(sections)}")
+    return "".join(hints)
+
+
 def expand_uncached(page: Path, root: Path = ROOT) -> tuple[list[str], list[Origin], list[Origin]]:
     """The page body after includes, and the origin of each of its lines.
 
@@ -124,7 +150,8 @@ def expand_uncached(page: Path, root: Path = ROOT) -> tuple[list[str], list[Orig
         try:
             plain = processor.run(body.split("\n"))
         except Exception as error:  # SnippetMissingError and friends
-            raise PageError(f"{page_rel}: include failed: {type(error).__name__}: {error}") from None
+            raise PageError(f"{page_rel}: include failed: {type(error).__name__}: {error}"
+                            + include_hint(source, page_rel, root)) from None
 
         table: list[Origin] = []
         read_lines = processor.read_lines

@@ -107,6 +107,27 @@ def test_missing_include_names_the_page(scratch):
     """)
     message = page_error(scratch, page)
     assert f"docs/{page.name}" in message and "does_not_exist.py" in message and "could not be found" in message
+    assert f"docs/{page.name}:4: no file snippets/does_not_exist.py" in message, message
+
+
+def test_a_misspelt_section_names_the_line_and_the_sections_that_exist(scratch):
+    write(scratch / "snippets" / "sections.py", """
+        # --8<-- [start:setup]
+        x = 1
+        # --8<-- [end:setup]
+        # --8<-- [start:check]
+        assert x == 1
+        # --8<-- [end:check]
+    """)
+    page = write(scratch / "docs" / "sections.md", """
+        # Sections
+
+        ```python
+        --8<-- "snippets/sections.py:setpu"
+        ```
+    """)
+    message = page_error(scratch, page)
+    assert f"docs/{page.name}:4: snippets/sections.py has no section 'setpu'; its sections: setup, check" in message, message
 
 
 def test_endless_loop_times_out_naming_the_line(scratch, monkeypatch):

@@ -7,7 +7,8 @@ from harness import ROOT, PageError, expand, markdown_pages, rel, run_snippet, s
 SNIPPETS = snippet_files()
 
 
-@pytest.mark.parametrize("snippet", SNIPPETS, ids=[rel(s) for s in SNIPPETS])
+# Each id also carries the page's spelling, so `-k weight-decay` selects the page and its snippet.
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=[f"{rel(s)}:{s.stem.replace('_', '-')}" for s in SNIPPETS])
 def test_snippet_runs_alone(snippet, record_property):
     try:
         output = run_snippet(snippet)
