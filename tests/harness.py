@@ -456,6 +456,16 @@ def innermost(error: BaseException, filename: str):
     return frames[-1] if frames else None
 
 
+def or_fail(run):
+    """``run()``, or a test failure with the PageError's message alone: failing outside the ``except``
+    keeps pytest from printing the message twice ("During handling of the above exception...")."""
+    try:
+        return run()
+    except PageError as error:
+        message = str(error)
+    pytest.fail(message, pytrace=False)
+
+
 def describe_exception(error: BaseException) -> str:
     if isinstance(error, pytest_socket.SocketBlockedError):
         return f"network access refused: page and snippet code must not open sockets ({error})"
@@ -594,15 +604,16 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
                     continue
                 frame = innermost(error, filename)
                 index = block.lines[frame.lineno - 1] if frame else block.fence.start
+                frames = traceback.extract_tb(error.__traceback__)[1:]  # the exec() frame left out
                 trace = "".join(
-                    f"  {origin_text(block.lines[f.lineno - 1])}: {f.line}\n" if f.filename == filename
-                    else f"  {f.filename}:{f.lineno}: {f.line}\n"
-                    for f in traceback.extract_tb(error.__traceback__)[1:]
-                )
+                    f"  {origin_text(block.lines[f.lineno - 1])}: {lines[block.lines[f.lineno - 1]].strip()}\n"
+                    if f.filename == filename else f"  {f.filename}:{f.lineno}: {f.line}\n"
+                    for f in frames
+                ) if len(frames) > 1 else ""  # one frame: the line above says it all
                 raise PageError(
                     f"{origin_text(index)}: {describe_exception(error)}\n"
                     f"    {lines[index].strip()}\n"
-                    f"Traceback (page lines mapped):\n{trace}"
+                    + (f"Traceback (page lines mapped):\n{trace}" if trace else "") +
                     f"Output so far:\n{output.getvalue()[-2000:]}"
                 ) from None
             output.write(captured.getvalue())
@@ -648,8 +659,11 @@ def run_snippet(path: Path, root: Path = ROOT) -> str:
         frame = innermost(error, str(path))  # runpy compiles the file under the path it was given
         at = f"{rel(path, root)}:{frame.lineno}: " if frame else f"{rel(path, root)}: "
         line = f"\n    {frame.line}" if frame else ""
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)][:-1]
+        trace = "".join(f"  {rel(path, root)}:{f.lineno}: {f.line}\n" for f in frames)
         raise PageError(
-            f"{at}{describe_exception(error)}{line}\n{traceback.format_exc()}\nOutput so far:\n{captured.getvalue()[-2000:]}"
+            f"{at}{describe_exception(error)}{line}\n" + (f"Called from:\n{trace}" if trace else "")
+            + f"Output so far:\n{captured.getvalue()[-2000:]}"
         ) from None
     finally:
         sys.argv = argv

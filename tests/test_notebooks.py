@@ -9,7 +9,7 @@ import io
 import nbformat
 import pytest
 
-from harness import (DOCS, PageError, code_fingerprint, PageTimeout, describe_exception, guarded, innermost,
+from harness import (DOCS, PageError, code_fingerprint, or_fail, PageTimeout, describe_exception, guarded, innermost,
                      refuse_tensors_off_device, rel, traceable, within_cpu_budget)
 
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
@@ -43,10 +43,7 @@ def run_notebook(path):
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[rel(n) for n in NOTEBOOKS])
 def test_notebook_runs_cell_by_cell(notebook, record_property):
-    try:
-        (cells, output), seconds = within_cpu_budget(rel(notebook), lambda: run_notebook(notebook))
-    except PageError as error:
-        pytest.fail(str(error), pytrace=False)
+    (cells, output), seconds = or_fail(lambda: within_cpu_budget(rel(notebook), lambda: run_notebook(notebook)))
     print(output)
     record_property("notebooks", 1)
     record_property("executed_blocks", cells)

@@ -4,17 +4,14 @@ import warnings
 
 import pytest
 
-from harness import PageError, code_fingerprint, markdown_pages, rel, run_page, within_cpu_budget
+from harness import code_fingerprint, markdown_pages, or_fail, rel, run_page, within_cpu_budget
 
 PAGES = markdown_pages()
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[rel(p) for p in PAGES])
 def test_page(page, record_property):
-    try:
-        result, seconds = within_cpu_budget(rel(page), lambda: run_page(page))
-    except PageError as error:
-        pytest.fail(str(error), pytrace=False)
+    result, seconds = or_fail(lambda: within_cpu_budget(rel(page), lambda: run_page(page)))
     print(result.output)
     for note in result.blocks_skipped:
         warnings.warn(note)

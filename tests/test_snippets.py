@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness import ROOT, PageError, expand, markdown_pages, rel, run_snippet, snippet_files
+from harness import ROOT, PageError, expand, markdown_pages, or_fail, rel, run_snippet, snippet_files
 
 SNIPPETS = snippet_files()
 
@@ -10,10 +10,7 @@ SNIPPETS = snippet_files()
 # Each id also carries the page's spelling, so `-k weight-decay` selects the page and its snippet.
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[f"{rel(s)}:{s.stem.replace('_', '-')}" for s in SNIPPETS])
 def test_snippet_runs_alone(snippet, record_property):
-    try:
-        output = run_snippet(snippet)
-    except PageError as error:
-        pytest.fail(str(error), pytrace=False)
+    output = or_fail(lambda: run_snippet(snippet))
     print(output)
     record_property("snippets", 1)
 
