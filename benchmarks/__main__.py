@@ -13,7 +13,9 @@ until enough time has passed, median per run, CUDA synchronised around each bloc
 
 import argparse
 import contextlib
+import datetime
 import io
+import json
 import os
 import runpy
 import sys
@@ -51,9 +53,9 @@ def main(argv=None):
     for case in CASES:
         if args.only and args.only not in case.name:
             continue
-        ours, reference = case.time(device, load_snippet, min_run_time=0.05 if args.quick else 0.5)
+        timing = case.time(device, load_snippet, min_run_time=0.05 if args.quick else 0.5)
         row = dict(group=case.group, name=case.name, reference=case.reference, device=describe(device),
-                   size=case.size, ours=ours, torch=reference, ratio=ours / reference, target=case.target)
+                   size=case.size, target=case.target, **timing)
         rows.append(row)
         print(format_row(row), flush=True)
         if case.target is not None and row["ratio"] > case.target:
@@ -61,9 +63,12 @@ def main(argv=None):
     if args.save:
         args.markdown = RESULTS / f"{device.type}.md"
     if args.markdown:
+        command = " ".join(["python -m benchmarks", *(argv or sys.argv[1:])])
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(markdown(rows, " ".join(["python -m benchmarks", *(argv or sys.argv[1:])])),
-                                 encoding="utf-8")
+        args.markdown.write_text(markdown(rows, command), encoding="utf-8")
+        record = dict(command=command, date=f"{datetime.date.today():%Y-%m-%d}", torch=torch.__version__,
+                      device=device.type, rows=rows)
+        args.markdown.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     if failures and not args.quick:
         print("\n".join(["", "over target:", *failures]), file=sys.stderr)
         return 1
@@ -86,7 +91,7 @@ def describe(device) -> str:
 
 
 COLUMNS = [("implementation", 31), ("PyTorch's", 19), ("device", 16), ("size", 26),
-           ("ours", 10), ("PyTorch", 10), ("ratio", 7)]
+           ("ours", 10), ("PyTorch", 10), ("ratio", 7), ("range", 13)]
 
 
 def header() -> str:
@@ -100,27 +105,34 @@ def seconds(s: float) -> str:
 
 def format_row(row) -> str:
     cells = [row["name"], row["reference"], row["device"], row["size"], seconds(row["ours"]),
-             seconds(row["torch"]), f"{row['ratio']:.2f}x"]
+             seconds(row["torch"]), f"{row['ratio']:.2f}x", spread(row)]
     return "  ".join(f"{cell:<{width}}" for cell, (_, width) in zip(cells, COLUMNS))
+
+
+def spread(row) -> str:
+    return f"{row['ratio_low']:.2f}–{row['ratio_high']:.2f}x"
 
 
 def markdown(rows, command: str) -> str:
     """One Markdown table per group, each between snippet-section markers so a page can include
     its own rows: --8<-- "benchmarks/results/cpu.md:adam"."""
-    import datetime
-
     import torch
 
+    rounds = rows[0]["rounds"] if rows else 0
     caption = (f"Measured by `{command}` on {datetime.date.today():%Y-%m-%d} with torch {torch.__version__}:"
-               " the median time of one call, after warm-up.")
+               f" the median time of one call over {rounds} rounds that alternate ours and PyTorch's, after"
+               " warm-up; *range* is the lowest and highest ratio of the rounds. Differences inside that range"
+               " are noise, not facts about the code. Compare within a row: rows are measured one after another"
+               " in one process, and on a 2-core machine the same torch.optim step has taken twice as long in one"
+               " run as in the next, so times in different rows or runs are not comparable.")
     parts = []
     for group in dict.fromkeys(row["group"] for row in rows):
         lines = [f"<!-- --8<-- [start:{group}] -->",
-                 "| implementation | PyTorch's | device | size | ours | PyTorch | ratio |",
-                 "|---|---|---|---|--:|--:|--:|"]
+                 "| implementation | PyTorch's | device | size | ours | PyTorch | ratio | range |",
+                 "|---|---|---|---|--:|--:|--:|--:|"]
         for row in (r for r in rows if r["group"] == group):
             lines.append(f"| {row['name']} | `{row['reference']}` | {row['device']} | {row['size']} | "
-                         f"{seconds(row['ours'])} | {seconds(row['torch'])} | {row['ratio']:.2f}x |")
+                         f"{seconds(row['ours'])} | {seconds(row['torch'])} | {row['ratio']:.2f}x | {spread(row)} |")
         lines += ["", caption, f"<!-- --8<-- [end:{group}] -->", ""]
         parts.append("\n".join(lines))
     return "\n".join(parts)

@@ -24,20 +24,25 @@ class Case:
     make: Callable
     target: float | None = None  # the largest acceptable ours / PyTorch ratio, where there is one
 
-    def time(self, device, load, min_run_time: float, rounds: int = 5) -> tuple[float, float]:
-        """Median seconds per call of ours and of PyTorch's. The two are measured in alternating
-        rounds, so a load that comes and goes on the machine falls on both alike."""
+    def time(self, device, load, min_run_time: float, rounds: int = 7) -> dict:
+        """Seconds per call of ours and of PyTorch's, measured in alternating rounds so that a load
+        that comes and goes on the machine falls on both alike. Returns the medians over the rounds
+        and the ratio's median and range over the rounds: one figure alone would hide how much a
+        timing moves from one round to the next."""
         functions = self.make(device, load)
         timers = []
         for fn in functions:
             for _ in range(3):  # warm-up: first-touch page faults, lazy optimizer state, caches
                 fn()
             timers.append(benchmark.Timer("fn()", globals={"fn": fn}, num_threads=torch.get_num_threads()))
-        medians = [[], []]
+        ours, theirs = [], []
         for _ in range(rounds):
-            for timer, times in zip(timers, medians):
+            for timer, times in zip(timers, (ours, theirs)):
                 times.append(timer.blocked_autorange(min_run_time=min_run_time / rounds).median)
-        return tuple(sorted(times)[len(times) // 2] for times in medians)
+        ratios = sorted(a / b for a, b in zip(ours, theirs))
+        median = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        return dict(ours=median(ours), torch=median(theirs), ratio=median(ratios),
+                    ratio_low=ratios[0], ratio_high=ratios[-1], rounds=rounds)
 
 
 def mlp_parameters(device):

@@ -90,7 +90,9 @@ assert count(dense) == (c_in * length) * (c_out * length_out) + c_out * length_o
 # A 3x3 conv from 3 to 8 channels on a 32x32 image, against a dense layer with the same in and out sizes.
 conv2d_params = count(nn.Conv2d(3, 8, 3).to(device))
 dense2d_in, dense2d_out = 3 * 32 * 32, 8 * 30 * 30
-dense2d_params = dense2d_in * dense2d_out + dense2d_out  # not built: 22 million floats
+dense2d_params = dense2d_in * dense2d_out + dense2d_out  # weights + one bias per output
+# built on the "meta" device: shapes only, no storage for its 22 million floats
+assert count(nn.Linear(dense2d_in, dense2d_out, device="meta")) == dense2d_params
 assert conv2d_params == 8 * 3 * 3 * 3 + 8 == 224 and dense2d_params > 22_000_000
 
 # Weight sharing: shift the input one step right, and the output shifts one step right too.
@@ -137,6 +139,7 @@ torch.testing.assert_close(w_ours.grad, w_ref.grad, **TOL)
 # By hand: untie the matrix (1344 independent entries), then add up the gradients of the copies.
 M_untied = conv1d_matrix(w, length).requires_grad_()
 y = (x.flatten(1) @ M_untied.T).view(N, c_out, length_out) + b[:, None]
+torch.testing.assert_close(y, F.conv1d(x, w, b), **TOL)  # untied, it is still the same layer
 (y * g).sum().backward()
 G = M_untied.grad.view(c_out, length_out, c_in, length).permute(0, 2, 1, 3)  # (o, i, t, s)
 tied_grad = torch.stack([G.diagonal(offset=k, dim1=2, dim2=3).sum(-1)  # ∂L/∂w[o,i,k] = Σ_t ∂L/∂M[(o,t),(i,t+k)]

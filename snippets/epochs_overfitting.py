@@ -12,6 +12,7 @@ device = torch.accelerator.current_accelerator(check_available=True) or torch.de
 n_train, n_valid, noise = 20, 100, 0.3
 x_train = torch.linspace(-1, 1, n_train, device=device)
 x_valid = torch.linspace(-1, 1, n_valid + 1, device=device)[:-1] + 1 / n_valid  # between and beside the training x
+assert -1 < x_valid.min() and x_valid.max() < 1  # all inside the training range: interpolation, not extrapolation
 # The noise comes from its own generator on the CPU, as a data loader would hand the data over, so that
 # every machine trains on the same 20 points; then it moves to the device like any batch.
 data_rng = torch.Generator(device="cpu").manual_seed(0)
@@ -98,6 +99,9 @@ print(f"ours vs nn.Linear + torch.optim.SGD over {epochs} epochs: equal to 1e-5"
 _, small_train, small_valid, _ = train(degree=3, epochs=epochs)  # 4 parameters, same data, same epochs
 small_rise = small_valid[-1] / small_valid.min() - 1
 big_rise = valid_loss[-1] / valid_loss.min() - 1
+# the rise is what early stopping saves: the final weights against the stopped ones, both scored by F.mse_loss;
+# float32 losses near 0.1-0.2 agree to ~1e-7, so the ratio to well within 1e-5
+torch.testing.assert_close(big_rise, F.mse_loss(Phi_valid @ w, y_valid) / best_score - 1, rtol=1e-5, atol=1e-6)
 assert small_rise < 0.1 * big_rise  # no comparable turn: the epochs alone do not overfit
 assert small_train[-1] > train_loss[-1]  # it cannot fit the noise, so its training loss stays higher
 print(f"validation loss after {epochs} epochs vs its minimum: degree 15 +{big_rise:.0%}, degree 3 +{small_rise:.0%}")
@@ -121,6 +125,8 @@ for degree in (3, 15):
     rises[degree] = curves[degree][-1] / curves[degree].min(dim=0).values - 1
 assert rises[15].median() > 0.3 and rises[3].median() < 0.02  # typical draws: a clear turn vs none
 assert (rises[15] > rises[3]).float().mean() > 0.95  # the bigger model rises more in almost every draw
+for degree, rise in ((3, small_rise), (15, big_rise)):  # and the draw above was a typical one:
+    assert rises[degree].quantile(0.05) <= rise <= rises[degree].quantile(0.95), degree  # in the middle 90%
 
 # For the big model the epoch count is the dial: stopped at each draw's best epoch (early stopping),
 # it beats itself trained for all 300 epochs and comes close to the cubic, which needs no stopping

@@ -93,8 +93,11 @@ def ten_products():
 
 
 ten_products()                               # warm-up: library initialisation, memory pool
+began = time.perf_counter()
 launched = seconds(ten_products, wait=False)
 finished = seconds(ten_products, wait=True)
+# two intervals, one after the other, inside the one since `began`: each positive, together no longer than it
+assert 0 < launched and 0 < finished and launched + finished <= time.perf_counter() - began
 if device.type != "cpu":
     assert launched < finished               # without waiting we timed the launches, not the work
 torch.cpu.synchronize()                      # exists for device-agnostic code; on the CPU nothing is queued
@@ -127,6 +130,8 @@ by_unit = torch.stack([torch.relu(X @ W1[:, j] + b1[j]) for j in range(4)], dim=
 assert torch.equal(H, by_row) and torch.equal(H, by_unit)  # rows and units are independent
 
 Y = layer2(layer1(X))                        # one batch, one forward pass: layer 1, then layer 2
+# PyTorch's dense layer, F.linear(x, weight, bias) = x weightᵀ + bias, computes the same (exact sums)
+assert torch.equal(Y, F.linear(F.relu(F.linear(X, W1.T, b1)), W2.T, b2))
 # Without the ReLU the two layers would collapse into one: (X W1 + b1) W2 + b2 = X (W1 W2) + (b1 W2 + b2)
 assert torch.equal((X @ W1 + b1) @ W2 + b2, X @ (W1 @ W2) + (b1 @ W2 + b2))
 assert not torch.equal(Y, X @ (W1 @ W2) + (b1 @ W2 + b2))  # with it, layer 2 must wait for layer 1
@@ -185,10 +190,12 @@ if torch.__version__ < "2.8":
     assert not generic                       # torch 2.6 and 2.7: only the per-backend torch.cuda version
 elif torch.__version__ >= "2.10":
     assert generic                           # in torch.accelerator by 2.10 (it counts accelerator memory only)
+batch_size = 4096
+x = torch.randn(batch_size, 784, device=device)
+y = torch.randint(0, 10, (batch_size,), device=device)
+created = bytes_by_hand(batch_size) - x.numel() * x.element_size() - y.numel() * y.element_size()
+assert created == batch_size * (128 + 10) * 4 + 4  # beyond the batch: ReLU outputs, log-probabilities, a scalar
 if device.type == "cuda":
-    batch_size = 4096
-    x = torch.randn(batch_size, 784, device=device)
-    y = torch.randint(0, 10, (batch_size,), device=device)
     mlp.zero_grad(set_to_none=True)
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
@@ -197,7 +204,6 @@ if device.type == "cuda":
     after_forward = torch.cuda.memory_allocated()
     loss.backward()
     peak = torch.cuda.max_memory_allocated()
-    created = bytes_by_hand(batch_size) - x.numel() * x.element_size() - y.numel() * y.element_size()
     assert after_forward - before >= created  # what the forward kept, beyond the batch itself
     assert peak >= after_forward
     print(f"CUDA, batch {batch_size}: forward kept {(after_forward - before) / 2**20:.2f} MiB "
@@ -209,6 +215,11 @@ Xr = torch.randn(1024, 3, device=device)     # a linear-regression dataset
 yr = Xr @ torch.tensor([2.0, -1.0, 0.5], device=device) + 0.3 * torch.randn(1024, device=device)
 w = torch.zeros(3, device=device)
 per_example_grads = 2 * (Xr @ w - yr)[:, None] * Xr  # ∇_w (x·w − y)² for each example
+# autograd agrees when each example gets its own copy of w: example i's loss depends on copy i only, so
+# one backward of the summed losses leaves example i's gradient in row i (torch.func.vmap does it generally)
+copies = w.expand(1024, 3).clone().requires_grad_()
+(((Xr * copies).sum(dim=1) - yr) ** 2).sum().backward()
+torch.testing.assert_close(per_example_grads, copies.grad)  # float32, a few operations: default tolerance
 full = per_example_grads.mean(dim=0)         # the gradient on the whole dataset
 spread = ((per_example_grads - full) ** 2).sum(dim=1).mean()
 

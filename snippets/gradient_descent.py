@@ -39,6 +39,10 @@ hessian_w = torch.autograd.functional.hessian(logistic_loss, w.detach())  # seco
 curvature_term = lrs**2 / 2 * (g @ hessian_w @ g)  # second order: + lr²/2 gᵀHg
 second_order_error = (actual - predicted - curvature_term).abs() / predicted.abs()
 assert (second_order_error < 0.02 * relative_error).all()  # the curvature term is 98% of what was missing
+# What is left is O(lr³), so relative to lr|g|² it is O(lr²): 10x smaller rate, 100x smaller. At lr = 1e-4 that
+# remainder (~1e-15) is down at the float64 rounding of the two losses (~1e-16 each): compare the first three rates.
+hundredfold = second_order_error[1:3] / second_order_error[:2]
+assert ((0.008 < hundredfold) & (hundredfold < 0.012)).all()
 
 directions = torch.randn(1000, 2, device=device, dtype=torch.float64)
 directions = directions / directions.norm(dim=1, keepdim=True)  # 1000 random unit vectors d
@@ -143,6 +147,8 @@ slope_at_0 = torch.tensor(-4.0, device=device, dtype=torch.float64)
 gd_step = -0.2 * slope_at_0  # gradient descent, lr = 0.2: the same 0.8 for both
 newton_gentle, newton_steep = -slope_at_0 / gentle_L, -slope_at_0 / steep_L  # 4.0 and 0.5: exact minima
 assert newton_steep < gd_step < newton_gentle  # GD overshoots the steep bowl, undershoots the gentle one
+for curv, newton_x in ((gentle_L, newton_gentle), (steep_L, newton_steep)):  # f'(x) = f'(0) + L x there: zero
+    torch.testing.assert_close(slope_at_0 + curv * newton_x, torch.zeros_like(slope_at_0))  # float64 defaults
 print(f"from x = 0 with f'(0) = -4: GD steps {gd_step:.1f} in both bowls; "
       f"Newton steps {newton_gentle:.1f} (L = 1) and {newton_steep:.1f} (L = 8)")
 # --8<-- [end:newton]
@@ -160,8 +166,10 @@ gaps = torch.tensor([0.1, 0.01, 0.001], device=device, dtype=torch.float64)  # d
 landed = torch.stack([inverse_slope_step(x_star - gap) for gap in gaps]) - x_star
 assert (landed.abs() > gaps).all()  # every step ends farther from the minimum than it started
 assert (landed.abs()[1:] > landed.abs()[:-1]).all()  # and the closer the start, the farther the throw
+# f'(x* - gap) = -L gap, so the step is +lr / (L gap), lr = 0.5: downhill, but ∝ 1/gap (float64 defaults)
+torch.testing.assert_close(landed, -gaps + 0.5 / (L * gaps))
 gd_landed = torch.stack([gradient_descent(parabola, x_star - gap, lr=0.125, steps=1)[-1] for gap in gaps]) - x_star
-torch.testing.assert_close(gd_landed.abs(), gaps / 2)  # gradient descent from the same points: half the distance
+torch.testing.assert_close(gd_landed, -gaps / 2)  # gradient descent from the same points: half the distance, same side
 print("distance to x*:", ", ".join(f"{g:.0e}" for g in gaps),
       "-> after one 1/slope step:", ", ".join(f"{d.abs():.1f}" for d in landed),
       "-> after one GD step:", ", ".join(f"{d.abs():.0e}" for d in gd_landed))

@@ -150,6 +150,10 @@ std_xavier = activation_stds(xavier_tanh, nonlinearity=torch.tanh)
 assert ((0.5 < std_xavier) & (std_xavier < 2)).all()  # tanh with Xavier and gain 5/3: O(1) throughout
 std_gain_one = activation_stds(lambda i, o: xavier_tanh(i, o) * 3 / 5, nonlinearity=torch.tanh)
 assert std_gain_one[-1] < 0.3  # gain 1 under tanh: a slow fade
+# layer 1 sees the unsquashed inputs (std 1), so its std is √fan_in · gain · √(2 / (2 fan_in)) = the gain;
+# 256 units of 256 weights each pin that down to about 1%, hence 5%
+assert_near(std_xavier[0], 5 / 3, rtol=0.05)
+assert_near(std_gain_one[0], 1.0, rtol=0.05)
 print(f"tanh, layer 20: Xavier with gain 5/3 {std_xavier[-1]:.2f}, gain 1 {std_gain_one[-1]:.2f}")
 # --8<-- [end:xavier]
 

@@ -112,6 +112,8 @@ smoothed = smooth(losses)
 stop = stop_index(smoothed)
 steady = torch.full((20,), 3.0, device=device)
 torch.testing.assert_close(smooth(steady), steady)  # bias correction: a constant stays constant
+# the rule on a made-up curve: the best so far is 0.5, so 1.9 passes, and 2.1 > 4 × 0.5 is the first to stop
+assert stop_index(torch.tensor([1.0, 0.5, 1.9, 2.1, 100.0], device=device)) == 3
 # --8<-- [end:smooth]
 
 # --8<-- [start:pick]
@@ -130,6 +132,8 @@ found = suggestions(rates, smoothed)
 assert found["steepest"] < found["minimum"] < found["stop"]
 assert edge / 2.5 < found["minimum"] < 2.5 * edge  # the bottom of the curve lands near 2/L
 assert found["stop"] > edge  # the sweep notices divergence only after it has passed 2/L
+# The rates are evenly spaced in log₁₀, so the slope per decade is steepest where one step's drop is largest
+assert found["steepest"] == rates[torch.diff(smoothed[:stop]).argmin()]
 for name, lr in found.items():
     print(f"{name:9s} lr = {lr:.4f} = {lr / edge:.2f} × 2/L")
 laggy = suggestions(rates, smooth(losses, beta=0.98))  # a longer memory lags more
@@ -150,6 +154,9 @@ assert ((0.4 < minimum) & (minimum < 2.5)).all()  # every bottom lands near 2/L 
 assert 2 / 3 < minimum.median() < 3 / 2  # ... and their median within 1.5x of it
 assert minimum.min() < 1 < minimum.max()  # on both sides of it: the bottom IS the edge
 assert steepest.median() < minimum.median() / 3  # steepest descent: several times lower
+best = loss_fn(torch.linalg.lstsq(X, y).solution)  # the least-squares optimum, the floor of every run
+cautious = gradient_descent(steepest.median() * edge)
+assert 0 < cautious[-1] - best < 0.1 * (cautious[0] - best)  # safe, not too slow: 90% of the way in 100 steps
 print(f"bottom of the curve over 20 sweeps: {minimum.min():.2f} to {minimum.max():.2f} × 2/L "
       f"(median {minimum.median():.2f}); steepest descent: median {steepest.median():.2f} × 2/L")
 # --8<-- [end:repeat]
@@ -157,6 +164,11 @@ print(f"bottom of the curve over 20 sweeps: {minimum.min():.2f} to {minimum.max(
 # --8<-- [start:edge]
 worst = gradient_descent(minimum.max() * edge, steps=200)  # the largest bottom as a constant rate
 assert (worst > 1e3 * worst[0]).any()  # it lies past 2/L: gradient descent blows up
+# ... by |1 - ηL|² = (2 × bottom - 1)² per step (η = bottom × 2/L), once the most curved direction dominates.
+# By the last steps before float32 overflows to inf, the slower directions have fallen behind by many orders:
+# the ratio comes out within a few float32 ulps (~1e-6) of the formula, and rtol 1e-3 leaves ample room.
+finite = worst[worst.isfinite()]
+torch.testing.assert_close(finite[-1] / finite[-2], (2 * minimum.max() - 1) ** 2, rtol=1e-3, atol=0)
 assert (minimum / 3 < 1).all()  # a third of every one of the twenty bottoms is below 2/L
 slow, fast = (gradient_descent(bottom * edge / 3) for bottom in (minimum.min(), minimum.max()))
 assert slow[-1] < slow[0] / 2 and fast[-1] < fast[0] / 2  # both ends of that range converge

@@ -62,6 +62,9 @@ def gradient_descent(X, y, a, lr, steps):
 
 lr = 0.2
 curvatures = torch.linalg.eigvalsh(2 / n * X.T @ X)  # eigenvalues of the Hessian (2/N) XᵀX
+hessian = torch.autograd.functional.hessian(lambda a: mse(X, a, y), torch.zeros(2, device=device))  # any a: constant
+# float32: two summation orders of 100 products of order 1, so rounding of ~1e-7; 1e-5 is ample
+torch.testing.assert_close(curvatures, torch.linalg.eigvalsh(hessian), rtol=1e-5, atol=1e-5)
 assert lr < 2 / curvatures.max()  # below 2/L the steps shrink every error component
 a_start = torch.tensor([-1.0, 1.0], device=device)  # a poor first guess: slope -1, intercept 1
 a_gd, losses = gradient_descent(X, y, a_start, lr=lr, steps=300)
@@ -87,9 +90,14 @@ torch.testing.assert_close(mse_gradient(X, a_lstsq, y), torch.zeros_like(a_lstsq
 # The fit recovers (3, 2) up to the noise. Standard errors: σ √diag((XᵀX)⁻¹).
 standard_error = noise_std * torch.linalg.inv(X.T @ X).diagonal().sqrt()
 assert ((a_lstsq - a_true).abs() < 4 * standard_error).all()  # fails with probability ~1e-4
+# They are the spread of the estimate over fresh noise: 4000 noise draws, 4000 fits (one lstsq call).
+refits = torch.linalg.lstsq(X, (X @ a_true)[:, None] + noise_std * torch.randn(n, 4000, device=device)).solution
+# The standard deviation of 4000 normal samples is off by 1/√(2·4000) ≈ 1.1% (one sd): 5% is over 4 of those.
+torch.testing.assert_close(refits.std(dim=1), standard_error, rtol=0.05, atol=0)
 print(f"lstsq: {show(a_lstsq)}, normal equations: {show(a_normal)}, standard errors: {show(standard_error)}")
 gaps = (a_gd - a_lstsq).abs().max(), (a_normal - a_lstsq).abs().max()
 print("largest gap to lstsq: gradient descent {:.1e}, normal equations {:.1e}".format(*gaps))
+assert max(gaps) < standard_error.min() / 100  # which algorithm matters far less than the noise in the data
 # --8<-- [end:check]
 
 # --8<-- [start:offset_noise]
@@ -100,6 +108,10 @@ uniform_std = 12**-0.5  # standard deviation of U[0, 1)
 se_offset = uniform_std * torch.linalg.inv(X.T @ X).diagonal().sqrt()
 # The intercept absorbs the mean offset (2 + 0.5); the slope is unaffected.
 assert ((a_offset - torch.tensor([3.0, 2.5], device=device)).abs() < 4 * se_offset).all()
+# The same formula holds for uniform noise: the spread over 4000 fresh draws (each estimate is a weighted
+# sum of 100 uniform draws, close to normal, so again ~1.1% sampling error and a 5% tolerance).
+offset_refits = torch.linalg.lstsq(X, (X @ a_true)[:, None] + torch.rand(n, 4000, device=device)).solution
+torch.testing.assert_close(offset_refits.std(dim=1), se_offset, rtol=0.05, atol=0)
 print(f"with noise of mean 0.5: slope {a_offset[0]:.3f}, intercept {a_offset[1]:.3f}")
 # --8<-- [end:offset_noise]
 

@@ -70,6 +70,8 @@ assert r2(pred, yr) > 0.9  # a good fit ...
 assert (pred == yr).float().mean() == 0  # ... and yet no prediction is exactly right: "accuracy" 0
 within = {tol: ((pred - yr).abs() < tol).float().mean() for tol in (0.1, 0.5, 1.0)}
 assert within[0.1] < within[0.5] < within[1.0]  # an "accuracy within tol" is whatever tol makes it
+for tol, share in within.items():  # Markov's inequality: at most MAE / tol of the errors reach tol
+    assert 1 - share <= mae(pred, yr) / tol
 print("share of predictions within tol: " + ", ".join(f"{t}: {v:.0%}" for t, v in within.items()))
 # --8<-- [end:regression_accuracy]
 
@@ -114,7 +116,9 @@ margin = (top2[:, 0] - top2[:, 1]).min()  # the closest call among the 64 predic
 eps = 0.4 * margin / X.abs().sum(dim=1).max()
 with torch.no_grad():
     W_step = W - eps * grad.sign()  # a tiny step downhill
-assert torch.equal(accuracy(X @ W_step, y), acc)  # no prediction can flip: accuracy does not move
+# each example's logits moved by less than half the gap between its top two classes ...
+assert ((X @ W_step - logits).abs().amax(dim=1) < (top2[:, 0] - top2[:, 1]) / 2).all()
+assert torch.equal(accuracy(X @ W_step, y), acc)  # ... so no prediction can flip: accuracy does not move
 assert F.cross_entropy(X @ W_step, y) < loss  # the loss does
 print(f"step of {eps:.1e} per weight: cross-entropy {loss:.6f} -> {F.cross_entropy(X @ W_step, y):.6f}, "
       f"accuracy {accuracy(X @ W_step, y):.4f} -> unchanged")

@@ -163,6 +163,11 @@ dampened_buffers = torch_buffers(constant, momentum=0.9, dampening=0.9)
 torch.testing.assert_close(dampened_buffers, constant)  # v_t = g from t = 1: no warm-up
 torch.testing.assert_close(torch_buffers(constant, momentum=0.9), 2.0 * (1 - 0.9**t) / 0.1)  # 2, 3.8, 5.42, ...
 ewma_from_zero = 2.0 * (1 - 0.9**t)  # the notes' u_t with u_0 = 0: 0.2, 0.38, 0.542, ...
+u, notes_u = torch.zeros((), device=device), []
+for g_t in constant:  # the notes' rule itself, step by step from u_0 = 0
+    u = 0.9 * u + 0.1 * g_t
+    notes_u.append(u)
+torch.testing.assert_close(torch.stack(notes_u), ewma_from_zero)  # the closed form g (1 - β^t)
 warm_up = 1 + int((1 - 0.9 ** torch.arange(1, 100, device=device) >= 0.9).nonzero()[0])
 assert warm_up == 22  # steps until the EWMA from zero is within 10% of a constant gradient
 print("torch, dampening=0.9:", ", ".join(f"{b:.3f}" for b in dampened_buffers))
@@ -173,7 +178,8 @@ print("notes, u_0 = 0:      ", ", ".join(f"{b:.3f}" for b in ewma_from_zero))
 notes = train(lambda ps: Momentum(ps, lr=lr, momentum=0.9, dampening=0.9, v_start="zero"))  # u_0 = 0
 torch_tenth = train(lambda ps: torch.optim.SGD(ps, lr=lr / 10, momentum=0.9))  # u_t = v_t / 10 exactly
 torch.testing.assert_close(notes.state_dict(), torch_tenth.state_dict(), **tolerance)
-assert gap(notes, torch_dampened) > 5e-3  # the first step differs (0.1 g_1 vs g_1), and it shows
+assert gap(notes, torch_dampened) > 5e-3  # the first step differs (0.1 g_1 vs g_1), and it shows:
+assert gap(notes, torch_dampened) > 100 * gap(notes, torch_tenth)  # far above the rounding gap of equal math
 assert gap(notes, torch_heavy_ball) > 1e-1  # same lr, ten times the step: another run entirely
 print(f"notes' form vs SGD(lr/10, momentum=0.9): {gap(notes, torch_tenth):.1e};"
       f" vs SGD(lr, dampening=0.9): {gap(notes, torch_dampened):.1e}")

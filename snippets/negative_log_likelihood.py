@@ -49,7 +49,10 @@ likelihood = picked.prod()  # L = Π_i q_{i, Y_i}: the probability the model giv
 torch.testing.assert_close(likelihood.log(), picked.log().sum(), rtol=1e-5, atol=1e-6)  # log Π = Σ log
 torch.testing.assert_close(loss, -likelihood.log() / n, rtol=1e-5, atol=1e-6)  # NLL = -(1/n) log L
 
-other = (0.5 * logits).softmax(dim=1)[torch.arange(n, device=device), Y]  # a second, flatter model
+flatter = (0.5 * logits).softmax(dim=1)  # a second model: the logits halved
+# flatter indeed: halving the logits (temperature 2) raises every row's entropy, -Σ q log q
+assert (-(flatter * flatter.log()).sum(dim=1) > -(prob * prob.log()).sum(dim=1)).all()
+other = flatter[torch.arange(n, device=device), Y]
 # log is increasing, so the model with the larger likelihood has the smaller NLL, always
 assert (other.prod() > likelihood) == (-other.log().mean() < loss)
 # --8<-- [end:likelihood]
@@ -61,6 +64,8 @@ Y_many = torch.randint(0, C, (many,), device=device)
 p_many = q_many[torch.arange(many, device=device), Y_many]  # 2000 probabilities, about 1/4 each
 
 log10_likelihood = p_many.log().sum() / torch.log(torch.tensor(10.0, device=device))
+# change of base, log10 L = Σ log10 p: float32 sum of 2000 terms against float64, 1e-5 covers the rounding
+torch.testing.assert_close(log10_likelihood, p_many.double().log10().sum().float(), rtol=1e-5, atol=0.0)
 assert log10_likelihood < -1000  # the true likelihood is below 10^-1000 ...
 assert p_many.prod() == 0  # ... float32 cannot go below ~1.4e-45 ...
 assert p_many.double().prod() == 0  # ... nor float64 below ~4.9e-324: both return exactly 0

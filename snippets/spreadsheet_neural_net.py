@@ -49,6 +49,7 @@ W0 = 0.2 * (torch.rand(10, 2, device=device) - 0.5)  # small random weights, lik
 W0[-1] += 0.3  # a positive bias: both units start switched on for most rows
 Z = X @ W0
 assert X.shape == (1424, 10) and W0.shape == (10, 2) and Z.shape == (1424, 2)
+assert ((Z > 0).float().mean(dim=0) > 0.9).all()  # thanks to the bias, each unit is on for over 90% of rows
 assert spreadsheet_predict(X, W0).shape == (1424,)
 # The last row of W multiplies the column of ones, so it is each unit's bias: z = x W[:9] + W[9].
 # Two summation orders, hence a float32 tolerance rather than exact equality.
@@ -154,6 +155,10 @@ for W in (W0, W_sheet, torch.randn(10, 2, device=device)):
     # + 1e-5: float32 rounding of predictions of order 1 (midpoint and chord may be exactly equal where
     # both units are on, the linear case)
     assert (midpoint <= (spreadsheet_predict(a, W) + spreadsheet_predict(b, W)) / 2 + 1e-5).all()
+    # Equal, in fact, wherever no unit switches between a and b: then f is linear on the whole segment.
+    linear = ((a @ W > 0) == (b @ W > 0)).all(dim=1)
+    torch.testing.assert_close(midpoint[linear], (spreadsheet_predict(a, W) + spreadsheet_predict(b, W))[linear] / 2,
+                               rtol=1e-5, atol=1e-5)  # float32 rounding, as above
 # A negative output weight can bend down: ReLU(t) − ReLU(t − 1) rises, then levels off (not convex).
 points = torch.tensor([0.0, 1.0, 2.0], device=device)
 capped = torch.relu(points) - torch.relu(points - 1)  # 0, 1, 1
@@ -174,6 +179,10 @@ x = X[0]
 slope = W_sheet[AGE]  # dz_i/dt for each hidden unit
 offset = x @ W_sheet - x[AGE] * slope  # z_i(t) = offset_i + slope_i t
 kinks = (-offset / slope).sort().values  # where each unit switches between off and on
+at_kinks = x.repeat(2, 1)
+at_kinks[:, AGE] = kinks  # row 0 with its age set to each kink in turn
+# At each kink one unit's z is zero, computed by the layer itself (ten products of order 1: float32 rounding)
+torch.testing.assert_close((at_kinks @ W_sheet).abs().amin(dim=1), torch.zeros(2, device=device), rtol=0, atol=1e-5)
 t = torch.linspace(kinks[0] - 1, kinks[1] + 1, 401, device=device)
 prediction = along_one_input(x, W_sheet, AGE, t).sum(dim=1)
 
@@ -185,6 +194,7 @@ clean = (active | off).all(dim=1)  # intervals with no kink inside: every unit s
 # Differences of nearby float32 values lose digits, hence the loose tolerance.
 torch.testing.assert_close(slopes[clean], (active[clean] * slope).sum(dim=1), rtol=1e-3, atol=1e-3)
 assert (~clean).sum() <= 2  # at most one interval per kink bends
+assert len(active[clean].unique(dim=0)) == 3  # t spans both kinks: three pieces, each with its own units on
 print(f"along Age for row 0: kinks at t = {kinks[0]:.3f}, {kinks[1]:.3f}; "
       f"slopes {sorted(set(round(s, 3) for s in slopes[clean].tolist()))}")
 # --8<-- [end:piecewise]
@@ -211,6 +221,10 @@ torch.testing.assert_close((X @ W_sheet).sum(dim=1), X @ W_sheet.sum(dim=1), rto
 # With the ReLU, no single weight vector reproduces the prediction: the best least-squares fit misses.
 fit = torch.linalg.lstsq(X, prediction_all[:, None]).solution
 linear_error = (X @ fit - prediction_all[:, None]).norm() / prediction_all.norm()
+# lstsq projects ŷ onto the columns of X, so the miss is orthogonal to the fit (Pythagoras):
+# error² + (‖X fit‖ / ‖ŷ‖)² = 1, up to float32 rounding in a solve and in norms of 1424 numbers.
+explained = (X @ fit).norm() / prediction_all.norm()
+torch.testing.assert_close(linear_error**2 + explained**2, torch.ones((), device=device), rtol=0, atol=1e-4)
 H_off = (H == 0).float().mean(dim=0)  # fraction of rows in which each hidden unit is switched off
 assert ((H_off > 0.05) & (H_off < 0.95)).any()  # a unit that is on for some rows and off for others
 assert linear_error > 0.05
@@ -218,6 +232,41 @@ print(f"hidden units off in {100 * H_off[0]:.0f}% and {100 * H_off[1]:.0f}% of r
       f"best single linear layer misses the prediction by {100 * linear_error:.0f}%")
 print(f"all spreadsheet-net checks passed on {device.type}")
 # --8<-- [end:misconception]
+
+
+# --8<-- [start:rule]
+def fit_logistic(X, y):
+    """Maximum likelihood for P(survived) = σ(X w): L-BFGS on the log loss, which is convex in w."""
+    w = torch.zeros(X.shape[1], device=device, requires_grad=True)
+    opt = torch.optim.LBFGS([w], max_iter=100, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(X @ w, y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return w.detach()
+
+
+# The labels follow the made-up rule: a logistic regression on many fresh passengers recovers its coefficients.
+# (Drawn last, so that every number above is the same with or without this check.)
+X_many, y_many = make_passengers(20000)
+w_fit = fit_logistic(X_many, y_many)
+# Standard errors: the square roots of the diagonal of the inverse Hessian of the summed log loss.
+hessian = torch.autograd.functional.hessian(
+    lambda w: F.binary_cross_entropy_with_logits(X_many @ w, y_many, reduction="sum"), w_fit)
+standard_error = torch.linalg.inv(hessian).diagonal().sqrt()
+# The rule in X's columns, each divided by its maximum (3 siblings; an age of 71, reached to within 0.1 by
+# 20000 draws; 1 for a one-hot column): a column's coefficient is the rule's times that maximum.
+rule = dict(SibSp=-0.3 * 3, Age=-2 * 71 / 70, Pclass_1=1.5, Pclass_2=0.8, Sex_male=-3.0, Ones=1.5)
+rule = torch.tensor([rule.get(name, 0.0) for name in COLUMNS], device=device)
+assert ((w_fit - rule).abs() < 4 * standard_error).all()  # each fails with probability ~6e-5
+print(" ".join(f"{name:>8}" for name in ["", *COLUMNS]))
+for label, row in (("rule", rule), ("fit", w_fit), ("1 s.e.", standard_error)):
+    print(f"{label:>8} " + " ".join(f"{v:8.2f}" for v in row.tolist()))
+# --8<-- [end:rule]
 
 
 # --8<-- [start:figure]

@@ -27,6 +27,8 @@ def relu_sum(x, knots, coefficients, f0):
 
 
 grid = torch.linspace(-math.pi, math.pi, 64 * 32 + 1, device=device)  # holds every knot and midpoint used below
+# every 32nd point is a knot of the 64-unit fit (so every 16th a midpoint): float32 linspaces, an ulp or two apart
+torch.testing.assert_close(grid[::32], torch.linspace(-math.pi, math.pi, 65, device=device), rtol=0, atol=1e-6)
 knots, coefficients, f0 = knots_and_coefficients(torch.sin, -math.pi, math.pi, 8)
 fit = relu_sum(grid, knots, coefficients, f0)
 # float32: sums of up to 8 terms of size up to ~6 that cancel to ~1; rounding stays below 1e-5
@@ -129,8 +131,16 @@ beyond = relu_sum(right, knots, coefficients, f0)
 second_difference = beyond[2:] - 2 * beyond[1:-1] + beyond[:-2]
 assert second_difference.abs().max() < 1e-4  # a straight line (0 up to float32 rounding)
 right_err = (beyond - torch.sin(right)).abs()
+# It is the last piece's line, on from f̂(π) = sin π = 0, so the error is that line's gap to sin. Float32: 64
+# terms of up to ~1.5 summed to ~9 against a line from two sines, ~3e-6 apart; 1e-5 covers it.
+s_last = (math.sin(math.pi) - torch.sin(knots[-1])) / (math.pi - knots[-1])  # the slope of the last piece
+torch.testing.assert_close(right_err, (s_last * (right - math.pi) - torch.sin(right)).abs(), rtol=1e-5, atol=1e-5)
 worst_by = [right_err[: k * 100 + 1].max() for k in (1, 2, 3)]  # up to π + π, π + 2π, π + 3π
 assert inside_err < 0.01 < 1 < worst_by[0] < worst_by[1] < worst_by[2]  # and it keeps growing
+# ... linearly: the worst is at (for k = 2 within 1e-4 of) the far end, where sin is 0 again and the line has
+# drifted kπ |s_last|
+torch.testing.assert_close(torch.stack(worst_by), s_last.abs() * math.pi * torch.arange(1.0, 4.0, device=device),
+                           rtol=1e-4, atol=0)
 left = torch.linspace(-4 * math.pi, -math.pi, 301, device=device)  # before the first knot every unit is off
 assert torch.equal(relu_sum(left, knots, coefficients, f0), f0.expand(301))  # a constant: sin(-π)
 assert (relu_sum(left, knots, coefficients, f0) - torch.sin(left)).abs().max() > 0.99
@@ -142,6 +152,13 @@ with torch.no_grad():  # the trained net too: far enough out, it is a straight l
     out = trained(far[:, None]).squeeze(1)
     assert (out[2:] - 2 * out[1:-1] + out[:-2]).abs().max() < 1e-4
     assert (out - torch.sin(far)).abs().max() > 1
+# Out there every unit that opens to the right (w_k > 0) is on and every other one off, so the net's slope,
+# from autograd at each point, is Σ_{w_k > 0} a_k w_k: the same products summed in another order (rtol 1e-5)
+far.requires_grad_()
+(slope_far,) = torch.autograd.grad(trained(far[:, None]).sum(), far)
+weights_in, weights_out = trained[0].weight.detach().squeeze(1), trained[2].weight.detach().squeeze(0)
+slope_sum = (weights_out * weights_in)[weights_in > 0].sum()
+torch.testing.assert_close(slope_far, slope_sum.expand(len(far)), rtol=1e-5, atol=1e-6)
 print(f"64 ReLUs for sin: max error {inside_err:.1e} on [-π, π]; on [π, kπ] for k = 2, 3, 4: "
       + ", ".join(f"{e:.1f}" for e in worst_by))
 # --8<-- [end:outside]

@@ -88,12 +88,16 @@ torch.testing.assert_close(decayed.state_dict(), built_in.state_dict(), **tolera
 notes = train(lambda ps: torch.optim.SGD(ps, lr=lr), penalty=wd)  # the notes: loss + λ Σ w²
 doubled = train(lambda ps: torch.optim.SGD(ps, lr=lr, weight_decay=2 * wd))
 torch.testing.assert_close(notes.state_dict(), doubled.state_dict(), **tolerance)  # = weight_decay=2λ
-assert gap(notes, built_in) > 1e-3  # not weight_decay=λ
+assert gap(notes, built_in) > 1e-3  # not weight_decay=λ:
+assert gap(notes, built_in) > 100 * gap(notes, doubled)  # far above the rounding gap of equal math
 with_momentum = train(lambda ps: torch.optim.SGD(ps, lr=lr, momentum=0.9, weight_decay=wd))
 momentum_in_loss = train(lambda ps: torch.optim.SGD(ps, lr=lr, momentum=0.9), penalty=wd / 2)
 torch.testing.assert_close(momentum_in_loss.state_dict(), with_momentum.state_dict(), **tolerance)
 decayed_momentum = train(lambda ps: DecayedSGD(ps, lr=lr, weight_decay=wd, momentum=0.9))
 assert gap(decayed_momentum, with_momentum) > 1e-3  # with momentum, shrinking outside the buffer differs
+momentum_only = train(lambda ps: DecayedSGD(ps, lr=lr, weight_decay=0.0, momentum=0.9))  # λ = 0: ...
+torch_momentum_only = train(lambda ps: torch.optim.SGD(ps, lr=lr, momentum=0.9))  # ... the same momentum
+torch.testing.assert_close(momentum_only.state_dict(), torch_momentum_only.state_dict(), **tolerance)
 print(f"SGD(weight_decay={wd}) vs loss + {wd / 2}·Σw²: {gap(built_in, in_loss):.1e},"
       f" vs shrink by (1 - lr·wd): {gap(built_in, decayed):.1e},"
       f" vs the notes' loss + {wd}·Σw²: {gap(built_in, notes):.1e}")
@@ -214,6 +218,18 @@ class PaperAdamW(torch.optim.Optimizer):
 def cosine(k):  # the schedule multiplier η for step k (from 0): 1 at the start, down toward 0
     return 0.5 * (1 + math.cos(math.pi * k / len(batches)))
 
+
+scheduled = torch.optim.SGD([torch.zeros(1, device=device, requires_grad=True)], lr=1.0)
+annealing = torch.optim.lr_scheduler.CosineAnnealingLR(scheduled, T_max=len(batches))  # η_min = 0
+multipliers = []
+for _ in batches:
+    multipliers.append(scheduled.param_groups[0]["lr"])
+    scheduled.step()
+    annealing.step()
+# PyTorch's cosine annealing, from 1 down to 0 over the run, gives the same multipliers; it computes
+# them recursively in float64, so they agree to ~1e-15, far inside float32's default tolerance
+torch.testing.assert_close(torch.tensor(multipliers, device=device),
+                           torch.tensor([cosine(k) for k in range(len(batches))], device=device))
 
 alpha, lam_paper = 0.01, 1e-3  # the paper's base step size α and its λ
 paper = train(lambda ps: PaperAdamW(ps, alpha=alpha, weight_decay=lam_paper, schedule=cosine))

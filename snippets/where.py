@@ -30,6 +30,8 @@ for name, (cond, a, b) in cases.items():
     ours, theirs = where_loop(cond, a, b), torch.where(cond, a, b)
     assert theirs.shape == torch.broadcast_shapes(cond.shape, a.shape, b.shape), name
     torch.testing.assert_close(ours, theirs, rtol=0, atol=0)  # a copy of a or b, never arithmetic: exact
+same_shape = torch.where(*cases["same shape"])  # x where x > 0, else -x: the absolute value, built by selection
+torch.testing.assert_close(same_shape, x.abs(), rtol=0, atol=0)  # copies of x or of -x, so exact again
 torch.testing.assert_close(torch.where(x > 0, x, 0.0), where_loop(x > 0, x, torch.zeros((), device=device)),
                            rtol=0, atol=0)  # a Python number works as a branch too
 # --8<-- [end:check]
@@ -81,6 +83,8 @@ sevens = torch.zeros(4, dtype=torch.long, device=device)  # four 7s: every predi
 raw = torch.tensor([-8.0, 0.9, 0.9, 0.9], device=device, requires_grad=True)  # one very right, three wrong
 assert loss_without_sigmoid(raw, sevens) < 0  # below 0, the best a prediction in [0, 1] can do
 assert mnist_loss(raw, sevens) > 0.5         # with the sigmoid the three wrong ones dominate
+threes = torch.ones_like(sevens)             # the mirror image: four 3s, scores 8, -0.9, -0.9, -0.9
+assert loss_without_sigmoid(-raw, threes) < 0  # 1 - 8 = -7: a 3's "distance from 1" goes negative too
 
 loss_without_sigmoid(raw, sevens).backward()
 torch.testing.assert_close(raw.grad, torch.full_like(raw, 1 / 4))  # every example pushed equally, forever
@@ -142,9 +146,11 @@ torch.testing.assert_close(x.grad, torch.where(x > 0, 0.5 / safe.sqrt(), 0.0).de
 p = torch.tensor([0.0, 0.5], device=device, requires_grad=True)
 torch.where(p > 0, p * p.log(), 0.0).sum().backward()  # entropy-style p log p, with 0 log 0 := 0
 assert p.grad[0].isnan()                     # log 0 = -∞ in the discarded branch: the same trap
+torch.testing.assert_close(p.grad[1], p[1].detach().log() + 1)  # the kept one is fine: d(p log p)/dp = log p + 1
 
 masked_product = (x > 0) * x.sqrt()          # "multiply by the mask" instead of selecting
 assert masked_product[:2].isnan().all()      # fails already in the forward pass: 0 · NaN = NaN
+torch.testing.assert_close(masked_product[2:], y[2:].detach())  # elsewhere the same values as the selection
 # --8<-- [end:nan_grad]
 
 # --8<-- [start:indices]
