@@ -225,7 +225,10 @@ def site(tmp_path_factory):
 
     folder = os.environ.get(SITE_ENV)
     if not folder:
-        shared = tmp_path_factory.getbasetemp().parent  # common to every xdist worker of this run
+        base = tmp_path_factory.getbasetemp()
+        # the run's folder, common to its xdist workers (each has its own popen-gwN below it); without
+        # xdist, the parent would be shared by every run, and a later run would test an old site
+        shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
         folder = shared / "notes-site"
         with FileLock(shared / "notes-site.lock"):
             if not (folder / "returncode").exists():

@@ -246,3 +246,45 @@ def test_every_page_links_the_whole_scripts_it_includes(site):
             elif (site / script).read_bytes() != (ROOT / script).read_bytes():
                 problems.append(f"{rel(source)}: the downloadable {script} differs from the repository's")
     assert not problems, "\n".join(problems)
+
+
+def article_links(site: Path, built: Path) -> tuple[set[Path], set[Path]]:
+    """The pages a built page's article links to, outside and inside its "Linked from" section
+    (tags, permalinks and links to files other than pages left out)."""
+    html = built.read_text(encoding="utf-8")
+    start = html.find('<article class="md-content__inner md-typeset">')
+    article = re.sub(r'<nav class="md-tags".*?</nav>', "", html[start:html.find("</article>", start)], flags=re.S)
+    body, _, linked_from = article.partition('<h2 id="linked-from">')
+
+    def pages(fragment):
+        found = set()
+        for href in re.findall(r'<a [^>]*href="([^"#]*)(?:#[^"]*)?"', fragment):
+            if not href or REMOTE.match(href) or href.startswith(("mailto:", "data:")):
+                continue
+            target = (built.parent / unquote(href)).resolve()
+            target = target / "index.html" if target.is_dir() else target
+            if target.name == "index.html" and target.is_file() and target != built.resolve():
+                found.add(target)
+        return found
+
+    return pages(body), pages(linked_from)
+
+
+def test_linked_from_lists_exactly_the_pages_whose_links_reach_the_page(site):
+    """'Linked from' (hooks/links.py, from the Markdown) against the link graph of the built site."""
+    sources = sorted(DOCS.rglob("*.md")) + sorted(DOCS.rglob("*.ipynb"))
+    built = {source: built_page(site, source).resolve() for source in sources}
+    outgoing = {source: article_links(site, page)[0] for source, page in built.items()
+                if source.name != "tags.md"}  # the tags index is generated, not written
+    problems = []
+    concept = [s for s in sources if s.suffix == ".md" and len(s.relative_to(DOCS).parts) == 2
+               and s.parent.name != "examples"]
+    for page in concept:
+        shown = article_links(site, built[page])[1]
+        expected = {built[s] for s, links in outgoing.items() if built[page] in links}
+        if shown != expected:
+            name = lambda paths: sorted(p.parent.relative_to(site.resolve()).as_posix() for p in paths)  # noqa: E731
+            problems.append(f"{page.relative_to(ROOT)}: 'Linked from' shows {name(shown)}, the site links from {name(expected)}")
+        if not any(built[page] in outgoing[s] for s in concept if s != page):
+            problems.append(f"{page.relative_to(ROOT)}: no other concept page links to it")
+    assert not problems, "\n".join(problems)

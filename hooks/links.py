@@ -1,0 +1,63 @@
+"""MkDocs hook: "Linked from" at the end of every concept page, drawn from the pages' own links.
+
+When the file list is known, every page's Markdown (and every notebook's Markdown cells) is read for
+links to other pages; each concept page (docs/<section>/<page>.md) then ends with the list of pages
+that link to it, titled as they title themselves. Nothing is typed by hand, so the list cannot go
+stale; tests/test_site.py checks it against the links of the built site.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+
+from mkdocs.utils.meta import get_data
+
+LINK = re.compile(r"\]\((?P<target>[^)\s#]+\.(?:md|ipynb))(?:#[^)\s]*)?\)")
+FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,}).*?^\1\2", re.S | re.M)
+HEADING = re.compile(r"^#\s+(.+)$", re.M)
+SECTION_TITLE = "Linked from"
+_linked_from: dict[str, set[str]] = {}  # page -> pages that link to it
+_titles: dict[str, str] = {}
+
+
+def is_concept(src_uri: str) -> bool:
+    return src_uri.count("/") == 1 and src_uri.endswith(".md") and not src_uri.startswith("examples/")
+
+
+def prose_of(file) -> tuple[str, str]:
+    """The page's Markdown without code, and its title."""
+    text = open(file.abs_src_path, encoding="utf-8").read()
+    if file.src_uri.endswith(".ipynb"):
+        cells = json.loads(text)["cells"]
+        body = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        title = HEADING.search(body)
+        return body, title.group(1).strip() if title else file.src_uri
+    body, meta = get_data(text)
+    heading = HEADING.search(body)
+    return FENCE.sub("", body), meta.get("title") or (heading.group(1).strip() if heading else file.src_uri)
+
+
+def on_files(files, config, **kwargs):
+    _linked_from.clear()
+    _titles.clear()
+    pages = {f.src_uri for f in files.documentation_pages()} | {f.src_uri for f in files if f.src_uri.endswith(".ipynb")}
+    for file in files:
+        if file.src_uri not in pages:
+            continue
+        body, _titles[file.src_uri] = prose_of(file)
+        for match in LINK.finditer(body):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(file.src_uri), match["target"]))
+            if target in pages and target != file.src_uri:
+                _linked_from.setdefault(target, set()).add(file.src_uri)
+    return files
+
+
+def on_page_markdown(markdown, page, **kwargs):
+    if not is_concept(page.file.src_uri):
+        return markdown
+    here = posixpath.dirname(page.file.src_uri)
+    sources = sorted(_linked_from.get(page.file.src_uri, ()), key=lambda s: (_titles[s].lower(), s))
+    items = "\n".join(f"- [{_titles[s]}]({posixpath.relpath(s, here)})" for s in sources) or "- (no page links here yet)"
+    return f"{markdown.rstrip()}\n\n## {SECTION_TITLE}\n\nPages that link to this one:\n\n{items}\n"
