@@ -235,6 +235,12 @@ def on_page_content(html, page, **kwargs):
     name, even a nested one."""
     if not page.file.src_uri.endswith(".ipynb"):
         return html
+    # The notebook's own heading names it in the navigation, the footer and the browser tab (left
+    # alone, MkDocs would title it from the file name: "Sgd on a line"). Every page is converted
+    # before any is rendered, so the navigation of every page sees this title.
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    if heading:
+        page.title = re.sub(r"<[^>]+>", "", heading.group(1)).replace("¶", "").strip()
     html = re.sub(r"<pre(?=[\s>])", "<pre data-search-exclude", html)
     html = html.replace('<div class="clipboard-copy-txt"', '<div data-search-exclude class="clipboard-copy-txt"')
     return html.replace('<span class="notice"', '<span data-search-exclude class="notice"')

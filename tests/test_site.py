@@ -288,3 +288,35 @@ def test_linked_from_lists_exactly_the_pages_whose_links_reach_the_page(site):
         if not any(built[page] in outgoing[s] for s in concept if s != page):
             problems.append(f"{page.relative_to(ROOT)}: no other concept page links to it")
     assert not problems, "\n".join(problems)
+
+
+def test_one_spelling_per_tag():
+    """A tag spelt two ways splits its pages on the tags page: 'SGD' and 'sgd', 'epoch' and 'epochs'.
+    Tags that are the same word up to case, hyphens, spaces or a plural 's' must be one tag."""
+    from mkdocs.utils.meta import get_data
+
+    spellings = {}
+    for source in sorted(DOCS.rglob("*.md")):
+        for tag in get_data(source.read_text(encoding="utf-8"))[1].get("tags") or []:
+            key = re.sub(r"[\s_-]+", "", tag.lower()).removesuffix("s")
+            spellings.setdefault(key, {}).setdefault(tag, []).append(source.relative_to(ROOT).as_posix())
+    split = {key: found for key, found in spellings.items() if len(found) > 1}
+    assert not split, "one tag, several spellings (pick one): " + "; ".join(
+        ", ".join(f"{tag!r} on {pages}" for tag, pages in found.items()) for found in split.values())
+
+
+def test_notebook_pages_are_named_by_their_heading(site):
+    """In the navigation and the browser tab, a worked example has its own title, not its file name."""
+    import json
+
+    for notebook in sorted(DOCS.rglob("*.ipynb")):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        first = "".join(cells[0]["source"]).splitlines()[0]
+        assert first.startswith("# "), f"{notebook.relative_to(ROOT)}: the first cell should open with its # title"
+        title = first[2:].strip()
+        home = (site / "index.html").read_text(encoding="utf-8")
+        link = re.search(rf'href="{url_path(notebook)}" class="md-nav__link">\s*<span class="md-ellipsis">\s*([^<]*?)\s*<',
+                         home)
+        assert link and link.group(1) == title, f"{notebook.relative_to(ROOT)}: navigation shows {link and link.group(1)!r}"
+        page = built_page(site, notebook).read_text(encoding="utf-8")
+        assert f"<title>{title} - " in page, f"{notebook.relative_to(ROOT)}: browser tab is not titled {title!r}"
