@@ -320,3 +320,34 @@ def test_notebook_pages_are_named_by_their_heading(site):
         assert link and link.group(1) == title, f"{notebook.relative_to(ROOT)}: navigation shows {link and link.group(1)!r}"
         page = built_page(site, notebook).read_text(encoding="utf-8")
         assert f"<title>{title} - " in page, f"{notebook.relative_to(ROOT)}: browser tab is not titled {title!r}"
+
+
+def test_prerequisites_are_pages_in_an_order_that_can_be_learnt(site):
+    """Every concept page names what to know first; each is a concept page, the page shows them under
+    its title, and following them never leads in a circle."""
+    from mkdocs.utils.meta import get_data
+
+    concept = {s.relative_to(DOCS).as_posix(): s for s in DOCS.glob("*/*.md")}
+    needs, problems = {}, []
+    for name, source in sorted(concept.items()):
+        meta = get_data(source.read_text(encoding="utf-8"))[1]
+        if not isinstance(meta.get("prerequisites"), list):
+            problems.append(f"docs/{name}: no `prerequisites:` list in its front matter")
+            continue
+        needs[name] = meta["prerequisites"]
+        problems += [f"docs/{name}: prerequisite {n} is not a concept page" for n in needs[name] if n not in concept]
+        html = built_page(site, source).read_text(encoding="utf-8")
+        shown = re.search(r'<p class="prerequisites">(.*?)</p>', html, re.S)
+        targets = {(built_page(site, source).parent / h).resolve() for h in re.findall(r'href="([^"]+)"', shown.group(1))} if shown else set()
+        wanted = {built_page(site, concept[n]).parent.resolve() for n in needs[name] if n in concept}
+        if not shown or targets != wanted:
+            problems.append(f"docs/{name}: 'Know first' does not link exactly its prerequisites")
+
+    def circle(start, path=()):
+        if start in path:
+            return path[path.index(start):] + (start,)
+        return next((found for n in needs.get(start, []) if (found := circle(n, path + (start,)))), None)
+
+    circles = {frozenset(found): found for n in needs if (found := circle(n))}  # one report per circle
+    problems += [f"prerequisites lead in a circle: {' -> '.join(found)}" for found in circles.values()]
+    assert not problems, "\n".join(problems)
