@@ -16,6 +16,7 @@ import json
 import logging
 import posixpath
 import re
+from pathlib import Path
 
 from mkdocs.utils.meta import get_data
 
@@ -34,7 +35,7 @@ def is_concept(src_uri: str) -> bool:
 
 def prose_of(file) -> tuple[str, str]:
     """The page's Markdown without code (with its prerequisites as links, as it shows them), and its title."""
-    text = open(file.abs_src_path, encoding="utf-8").read()
+    text = Path(file.abs_src_path).read_text(encoding="utf-8")
     if file.src_uri.endswith(".ipynb"):
         cells = json.loads(text)["cells"]
         body = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")

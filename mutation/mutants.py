@@ -48,6 +48,7 @@ class Mutant:
     text: str  # the line, stripped: with the change, the mutant's name
     nth: int  # which of the identical (text, change) pairs in the file
     end: tuple[int, int] = (0, 0)  # where the node ends: `a + b + c` has two `+` nodes at one start
+    node_type: str = ""  # BinOp, Call, ...: with start and end, finds the node again in a fresh parse
 
     @property
     def name(self) -> str:
@@ -150,18 +151,19 @@ def mutants_of(snippet: str, source: str) -> list[Mutant]:
         nth = seen.get((text, change), 0)
         seen[(text, change)] = nth + 1
         found.append(Mutant(snippet, node.lineno, node.col_offset, change, text, nth,
-                            (node.end_lineno, node.end_col_offset)))
+                            (node.end_lineno, node.end_col_offset), type(node).__name__))
     return found
 
 
 def mutated_code(source: str, filename: str, mutant: Mutant):
-    """The snippet's code object with ``mutant`` applied (compiled from the tree: line numbers kept)."""
+    """The snippet's code object with ``mutant`` applied (compiled from the tree: line numbers kept).
+    The node is found in a fresh parse by its type and span: which nodes may be mutated was decided
+    once, in mutants_of."""
     tree = ast.parse(source)
-    points = candidates(tree, unchecked_nodes(tree), drawing_lines(source))
-    matches = [node for node, change in points
-               if change == mutant.change and (node.lineno, node.col_offset) == (mutant.line, mutant.col)
-               and (node.end_lineno, node.end_col_offset) == mutant.end]
-    if not matches:
+    span = (mutant.line, mutant.col, *mutant.end)
+    target = next((node for node in ast.walk(tree) if type(node).__name__ == mutant.node_type
+                   and (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset) == span), None)
+    if target is None:
         raise LookupError(f"no mutation point for {mutant.name}")
-    tree = _Apply(id(matches[0]), mutant.change).visit(tree)
+    tree = _Apply(id(target), mutant.change).visit(tree)
     return compile(ast.fix_missing_locations(tree), filename, "exec")

@@ -92,7 +92,9 @@ def pytest_unconfigure(config):
 def pytest_report_header(config):
     import torch
 
-    device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+    from harness import chosen_device
+
+    device = chosen_device()
     name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
     return f"notes device: {device} ({name}); torch {torch.__version__}"
 

@@ -488,6 +488,7 @@ class PageRun:
     blocks_skipped: list[str]
     output: str
     blocks: list[BlockRun] = field(default_factory=list)  # every block that ran, in page order
+    code: str = ""  # code_fingerprint of the blocks it ran
 
 
 def names_from_above(code: str, namespace: dict) -> list[str]:
@@ -636,7 +637,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
             f"{page_rel}: no Python block was executed. Add one, or list the page in {rel(PROSE_ONLY_FILE)}"
             + ("\n" + "\n".join(skipped) if skipped else "")
         )
-    return PageRun(page_rel, run, skipped, output.getvalue(), block_runs)
+    return PageRun(page_rel, run, skipped, output.getvalue(), block_runs, blocks_fingerprint(blocks))
 
 
 def run_snippet(path: Path, root: Path = ROOT) -> str:
@@ -676,16 +677,21 @@ def run_snippet(path: Path, root: Path = ROOT) -> str:
 PAGE_CPU_BUDGET = float(os.environ.get("NOTES_PAGE_CPU_BUDGET", "3.0"))
 
 
+def chosen_device():
+    """The device the snippets pick (their setup line), as the suite sees it."""
+    import torch
+
+    return torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+
+
 def within_cpu_budget(name: str, run):
     """``run()``, and the CPU seconds it took; a PageError if that is over the budget on the CPU."""
     import time
 
-    import torch
-
     started = time.process_time()
     result = run()
     seconds = time.process_time() - started
-    on_cpu = (torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")).type == "cpu"
+    on_cpu = chosen_device().type == "cpu"
     if on_cpu and seconds > PAGE_CPU_BUDGET:
         raise PageError(f"{name}: its blocks took {seconds:.1f} s of CPU time, over the {PAGE_CPU_BUDGET:.0f} s "
                         "budget for a page; make the example smaller or move the heavy part to benchmarks/")
@@ -753,20 +759,26 @@ def pages_with_code() -> list[Path]:
     return [p for p in markdown_pages() if rel(p) not in prose] + sorted(DOCS.rglob("*.ipynb"))
 
 
+def _fingerprint(parts: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def blocks_fingerprint(blocks: list[Block]) -> str:
+    return _fingerprint([repr((b.code, b.marks, b.expected_output)) for b in blocks])
+
+
 def code_fingerprint(path: Path, root: Path = ROOT) -> str:
     """A hash of the code a page runs: its blocks after includes, with their markers and expected
     output, or a notebook's code cells. A prose edit keeps the page's records; a code edit, in the
     page or in an included snippet, makes them stale."""
-    import hashlib
-
     if path.suffix == ".ipynb":
         import nbformat
 
-        parts = [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
-    else:
-        lines, _origins, on_page = expand(path, root)
-        parts = [repr((b.code, b.marks, b.expected_output)) for b in extract(rel(path, root), lines, on_page)]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+        return _fingerprint([c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"])
+    lines, _origins, on_page = expand(path, root)
+    return blocks_fingerprint(extract(rel(path, root), lines, on_page))
 
 
 def verified_records(folder: Path = VERIFIED) -> dict[str, dict]:
@@ -779,16 +791,17 @@ def verified_records(folder: Path = VERIFIED) -> dict[str, dict]:
 def write_verified_record(passed: dict[str, dict], folder: Path = VERIFIED) -> Path:
     """Record that the pages in ``passed`` (page -> {"code": fingerprint, "blocks": [{"output",
     "uses"}, ...] for Markdown pages}) passed on this torch and device today; the site shows each
-    block's output and what it takes from the blocks above from the newest torch's record. Entries of this record for other pages stay while their code is unchanged; in
-    every other record, entries whose code changed since are dropped (a CUDA record this machine
-    cannot refresh then stops claiming them)."""
+    block's output and what it takes from the blocks above from the newest torch's record. Entries
+    of this record for other pages stay while their code is unchanged; in every other record,
+    entries whose code changed since are dropped (a CUDA record this machine cannot refresh then
+    stops claiming them)."""
     import datetime
     import json
     import platform
 
     import torch
 
-    device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+    device = chosen_device()
     version = torch.__version__
     name = f"torch-{version.split('+')[0]}-{device.type}.json"
     folder.mkdir(exist_ok=True)

@@ -9,8 +9,8 @@ import io
 import nbformat
 import pytest
 
-from harness import (DOCS, PageError, code_fingerprint, or_fail, PageTimeout, describe_exception, guarded, innermost,
-                     refuse_tensors_off_device, rel, traceable, within_cpu_budget)
+from harness import (DOCS, PageError, PageTimeout, code_fingerprint, describe_exception, guarded, innermost,
+                     or_fail, refuse_tensors_off_device, rel, traceable, within_cpu_budget)
 
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
 

@@ -4,7 +4,7 @@ import warnings
 
 import pytest
 
-from harness import code_fingerprint, markdown_pages, or_fail, rel, run_page, within_cpu_budget
+from harness import markdown_pages, or_fail, rel, run_page, within_cpu_budget
 
 PAGES = markdown_pages()
 
@@ -19,5 +19,4 @@ def test_page(page, record_property):
     record_property("executed_blocks", result.blocks_run)
     record_property("skipped_blocks", len(result.blocks_skipped))
     record_property("notes_page_cpu_s", (rel(page), round(seconds, 2)))
-    record_property("verified", (rel(page), {"code": code_fingerprint(page),
-                                             "blocks": [vars(b) for b in result.blocks]}))
+    record_property("verified", (rel(page), {"code": result.code, "blocks": [vars(b) for b in result.blocks]}))

@@ -213,6 +213,17 @@ def test_notebook_pages_show_their_figures(site):
         assert shown >= expected > 0, f"{notebook.relative_to(ROOT)}: {shown} images on the page, {expected} expected"
 
 
+def verified_paragraph(html: str) -> str | None:
+    """The "passed on torch ..." line under a built page's title (hooks/verified.py)."""
+    shown = re.search(r'<p class="verified"[^>]*>(.*?)</p>', html, re.S)
+    return shown.group(1) if shown else None
+
+
+def concept_pages() -> list[Path]:
+    """docs/<section>/<page>.md (the worked examples are notebooks)."""
+    return sorted(DOCS.glob("*/*.md"))
+
+
 def test_every_page_with_code_says_what_it_was_verified_on(site):
     """The line under each title names every torch version that passed the page, from verified/."""
     from harness import pages_with_code, rel, verified_records
@@ -220,13 +231,12 @@ def test_every_page_with_code_says_what_it_was_verified_on(site):
     records = verified_records().values()
     problems = []
     for source in pages_with_code():
-        html = built_page(site, source).read_text(encoding="utf-8")
-        shown = re.search(r'<p class="verified"[^>]*>(.*?)</p>', html, re.S)
+        shown = verified_paragraph(built_page(site, source).read_text(encoding="utf-8"))
         versions = {r["torch"].split("+")[0] for r in records if rel(source) in r["pages"]}
-        if not shown:
+        if shown is None:
             problems.append(f"{rel(source)}: no 'verified on' line under the title")
-        elif not versions or any(v not in shown.group(1) for v in versions):
-            problems.append(f"{rel(source)}: shows {shown.group(1)!r}, records say {sorted(versions)}")
+        elif not versions or any(v not in shown for v in versions):
+            problems.append(f"{rel(source)}: shows {shown!r}, records say {sorted(versions)}")
     assert not problems, "\n".join(problems)
 
 
@@ -238,17 +248,16 @@ def test_every_page_links_the_whole_scripts_it_includes(site):
     for source in markdown_pages():
         _lines, origins, _on_page = expand(source)
         scripts = sorted({o.path for o in origins if o.path.startswith("snippets/")})
-        html = built_page(site, source).read_text(encoding="utf-8")
-        shown = re.search(r'<p class="verified"[^>]*>(.*?)</p>', html, re.S)
+        shown = verified_paragraph(built_page(site, source).read_text(encoding="utf-8"))
         for script in scripts:
-            if not shown or f"{script}\" download" not in shown.group(1):
+            if shown is None or f"{script}\" download" not in shown:
                 problems.append(f"{rel(source)}: no download link for {script} under the title")
             elif (site / script).read_bytes() != (ROOT / script).read_bytes():
                 problems.append(f"{rel(source)}: the downloadable {script} differs from the repository's")
     assert not problems, "\n".join(problems)
 
 
-def article_links(site: Path, built: Path) -> tuple[set[Path], set[Path]]:
+def article_links(built: Path) -> tuple[set[Path], set[Path]]:
     """The pages a built page's article links to, outside and inside its "Linked from" section
     (tags, permalinks and links to files other than pages left out)."""
     html = built.read_text(encoding="utf-8")
@@ -274,13 +283,12 @@ def test_linked_from_lists_exactly_the_pages_whose_links_reach_the_page(site):
     """'Linked from' (hooks/links.py, from the Markdown) against the link graph of the built site."""
     sources = sorted(DOCS.rglob("*.md")) + sorted(DOCS.rglob("*.ipynb"))
     built = {source: built_page(site, source).resolve() for source in sources}
-    outgoing = {source: article_links(site, page)[0] for source, page in built.items()
+    outgoing = {source: article_links(page)[0] for source, page in built.items()
                 if source.name != "tags.md"}  # the tags index is generated, not written
     problems = []
-    concept = [s for s in sources if s.suffix == ".md" and len(s.relative_to(DOCS).parts) == 2
-               and s.parent.name != "examples"]
+    concept = concept_pages()
     for page in concept:
-        shown = article_links(site, built[page])[1]
+        shown = article_links(built[page])[1]
         expected = {built[s] for s, links in outgoing.items() if built[page] in links}
         if shown != expected:
             name = lambda paths: sorted(p.parent.relative_to(site.resolve()).as_posix() for p in paths)  # noqa: E731
@@ -309,12 +317,12 @@ def test_notebook_pages_are_named_by_their_heading(site):
     """In the navigation and the browser tab, a worked example has its own title, not its file name."""
     import json
 
+    home = (site / "index.html").read_text(encoding="utf-8")
     for notebook in sorted(DOCS.rglob("*.ipynb")):
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
         first = "".join(cells[0]["source"]).splitlines()[0]
         assert first.startswith("# "), f"{notebook.relative_to(ROOT)}: the first cell should open with its # title"
         title = first[2:].strip()
-        home = (site / "index.html").read_text(encoding="utf-8")
         link = re.search(rf'href="{url_path(notebook)}" class="md-nav__link">\s*<span class="md-ellipsis">\s*([^<]*?)\s*<',
                          home)
         assert link and link.group(1) == title, f"{notebook.relative_to(ROOT)}: navigation shows {link and link.group(1)!r}"
@@ -327,7 +335,7 @@ def test_prerequisites_are_pages_in_an_order_that_can_be_learnt(site):
     its title, and following them never leads in a circle."""
     from mkdocs.utils.meta import get_data
 
-    concept = {s.relative_to(DOCS).as_posix(): s for s in DOCS.glob("*/*.md")}
+    concept = {s.relative_to(DOCS).as_posix(): s for s in concept_pages()}
     needs, problems = {}, []
     for name, source in sorted(concept.items()):
         meta = get_data(source.read_text(encoding="utf-8"))[1]
@@ -336,9 +344,9 @@ def test_prerequisites_are_pages_in_an_order_that_can_be_learnt(site):
             continue
         needs[name] = meta["prerequisites"]
         problems += [f"docs/{name}: prerequisite {n} is not a concept page" for n in needs[name] if n not in concept]
-        html = built_page(site, source).read_text(encoding="utf-8")
-        shown = re.search(r'<p class="prerequisites">(.*?)</p>', html, re.S)
-        targets = {(built_page(site, source).parent / h).resolve() for h in re.findall(r'href="([^"]+)"', shown.group(1))} if shown else set()
+        page = built_page(site, source)
+        shown = re.search(r'<p class="prerequisites">(.*?)</p>', page.read_text(encoding="utf-8"), re.S)
+        targets = {(page.parent / h).resolve() for h in re.findall(r'href="([^"]+)"', shown.group(1))} if shown else set()
         wanted = {built_page(site, concept[n]).parent.resolve() for n in needs[name] if n in concept}
         if not shown or targets != wanted:
             problems.append(f"docs/{name}: 'Know first' does not link exactly its prerequisites")
