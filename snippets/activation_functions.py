@@ -238,3 +238,33 @@ for ax in (left, right):
     ax.grid(alpha=0.3)
 fig.tight_layout()
 # --8<-- [end:figure]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_kink]
+at_zero = torch.zeros(1, device=device)
+relu_slope = autograd_derivative(torch.relu, at_zero)
+max_slope = autograd_derivative(lambda t: torch.maximum(t, torch.zeros_like(t)), at_zero)
+print(f"relu {relu_slope.item():g}, maximum {max_slope.item():g}")
+assert relu_slope == 0 and max_slope == 0.5  # same values, two subgradients at the kink
+# --8<-- [end:quiz_kink]
+
+# --8<-- [start:quiz_vanish]
+steepest = autograd_derivative(torch.sigmoid, torch.zeros(1, device=device)).item()  # σ'(0)
+print(f"largest slope {steepest:g}; through 10 sigmoid layers at most {steepest**10:.1e}")
+assert steepest == sigmoid_grad(x).max() == 0.25  # nowhere on the grid is the sigmoid steeper
+# --8<-- [end:quiz_vanish]
+
+# --8<-- [start:quiz_multilabel]
+label_logits = torch.tensor([2.0, 0.0, -2.0], device=device)  # one logit per label: cat, dog, bird
+probs = torch.sigmoid(label_logits)  # one independent yes/no probability per label
+print(f"probabilities {[round(p, 2) for p in probs.tolist()]}, sum {probs.sum():.2f}")
+torch.testing.assert_close(probs[0] + probs[2], torch.ones((), device=device))  # σ(z) + σ(-z) = 1
+assert (0 < probs).all() and (probs < 1).all()
+# --8<-- [end:quiz_multilabel]
+
+# --8<-- [start:quiz_learns]
+falls = bool(no_activation[-1] < no_activation[0])  # the two trainings of the misconception above
+below_line = bool(no_activation[-1] < floor - 1e-5)
+print(f"no activation: loss falls {falls}, goes below the best line {below_line}")
+assert falls and not below_line
+# --8<-- [end:quiz_learns]

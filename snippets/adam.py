@@ -233,3 +233,37 @@ torch.testing.assert_close(adam[100:].abs(), damped, rtol=1e-3, atol=0.0)  # abo
 print(f"sign flipping, |step| / lr at step {len(flipping)}: RMSprop {rmsprop[-1, 1].abs() / lr:.3f},"
       f" Adam(betas=(0, 0.999)) {no_m[-1, 1].abs() / lr:.3f}, Adam {adam[-1, 1].abs() / lr:.3f}")
 # --8<-- [end:flipping]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_scale]
+two_sizes = torch.tensor([1e-2, 1e2], device=device)  # constant gradients, ten thousand times apart
+last = steps(torch.optim.Adam, [two_sizes] * 20, lr=0.01)[-1]
+print("step at step 20: " + ", ".join(f"{s:.1e}" for s in last.tolist()))
+torch.testing.assert_close(last, torch.full_like(last, 0.01), rtol=1e-4, atol=0.0)  # both about lr
+# --8<-- [end:quiz_scale]
+
+# --8<-- [start:quiz_first_step]
+g1, lr1 = torch.tensor([5.0], device=device), 0.1
+first = steps(torch.optim.Adam, [g1], lr=lr1)[0]  # bias-corrected: lr · g / |g|
+m1, v1 = (1 - 0.9) * g1, (1 - 0.999) * g1**2  # the raw averages after one step
+uncorrected = lr1 * m1 / v1.sqrt()  # the same step without bias correction
+print(f"corrected {first.item():.4f}, uncorrected {uncorrected.item():.4f}")
+assert abs(first.item() - lr1) < 1e-6 and 3 * lr1 < uncorrected < 3.3 * lr1  # 0.1/√0.001 ≈ 3.16
+# --8<-- [end:quiz_first_step]
+
+# --8<-- [start:quiz_flipping]
+sign_flips = [torch.tensor([1.0], device=device) * (-1) ** t for t in range(200)]
+size_rmsprop = steps(torch.optim.RMSprop, sign_flips, lr=lr)[-1].abs() / lr  # the division only
+size_adam = steps(torch.optim.Adam, sign_flips, lr=lr)[-1].abs() / lr  # the division and momentum
+print(f"|step| / lr at step 200: RMSprop {size_rmsprop.item():.2f}, Adam {size_adam.item():.2f}")
+assert size_rmsprop > 1 and size_adam < 0.06  # only the average of the gradients damps the zig-zag
+# exactly: RMSprop's v_t = 1 - 0.99^t (g² = 1); Adam's v̂_t = 1 and, at every even t, |m̂_t| = (1 - β1) / (1 + β1)
+torch.testing.assert_close(torch.cat([size_rmsprop, size_adam]),
+                           torch.tensor([(1 - 0.99**200) ** -0.5, 0.1 / 1.9], device=device), rtol=1e-4, atol=0.0)
+# --8<-- [end:quiz_flipping]
+
+# --8<-- [start:quiz_eps_zero]
+after = step_on_zero_gradient(torch.optim.Adam, eps=0.0)  # a weight of 1 whose gradient is exactly 0
+print(f"weights after one step with eps=0: {after.tolist()}")
+assert after.isnan().all()  # m̂ / (√v̂ + ε) = 0 / 0
+# --8<-- [end:quiz_eps_zero]

@@ -134,3 +134,45 @@ silence = torch.zeros(1, 1, 16, device=device)
 torch.testing.assert_close(conv(silence, conv_bias), conv_bias.expand(1, 1, 14), **TOL)  # conv(0) = b
 print("linear: W x, nn.Linear(bias=False), conv without bias; affine: W x + b, nn.Linear, conv with bias")
 # --8<-- [end:conv]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_double]
+lin = nn.Linear(4, 3).to(device)
+v = torch.randn(4, device=device)
+lhs, rhs = lin(2 * v), 2 * lin(v)  # the two sides of layer(2 v) = 2 layer(v)
+doubles = torch.allclose(lhs, rhs, **TOL)
+zero_gives_bias = torch.equal(lin(torch.zeros(4, device=device)), lin.bias)
+print(f"layer(2 v) == 2 layer(v): {doubles}; layer(0) == layer.bias: {zero_gives_bias}")
+assert not doubles and zero_gives_bias
+torch.testing.assert_close(lhs - rhs, -lin.bias, **TOL)  # the gap: (1 - 2) b = -b, of order 0.1
+# --8<-- [end:quiz_double]
+
+# --8<-- [start:quiz_bottleneck]
+hourglass = [nn.Linear(10, 2).to(device), nn.Linear(2, 10).to(device)]  # 10 -> 2 -> 10, nothing between
+with torch.no_grad():
+    W_hg, b_hg = collapse(hourglass)
+# float32 rounding leaves the "zero" singular values near 1e-7 of the largest: rtol=1e-4 ignores them
+rank_hg = int(torch.linalg.matrix_rank(W_hg, rtol=1e-4))
+print(f"one layer: weight {tuple(W_hg.shape)}, rank {rank_hg}")
+assert W_hg.shape == (10, 10) and rank_hg == 2  # all ten outputs come from two numbers
+# --8<-- [end:quiz_bottleneck]
+
+# --8<-- [start:quiz_average]
+halves = torch.allclose(g(0.5 * x + 0.5 * y), 0.5 * g(x) + 0.5 * g(y), **TOL)  # gap (1 - 1/2 - 1/2) b = 0
+lhs, rhs = g(x + y), g(x) + g(y)
+unit_weights = torch.allclose(lhs, rhs, **TOL)
+print(f"weights 1/2 and 1/2: {halves}; weights 1 and 1: {unit_weights}")
+assert halves and not unit_weights
+torch.testing.assert_close(lhs - rhs, -bias, **TOL)  # gap (1 - 1 - 1) b = -b
+# --8<-- [end:quiz_average]
+
+# --8<-- [start:quiz_conv]
+wave = torch.randn(1, 1, 16, device=device)
+unit_bias = torch.ones(1, device=device)
+without_bias = torch.allclose(conv(3 * wave), 3 * conv(wave), **CONV_TOL)
+lhs, rhs = conv(3 * wave, unit_bias), 3 * conv(wave, unit_bias)
+with_bias = torch.allclose(lhs, rhs, **CONV_TOL)
+print(f"conv(3 s) == 3 conv(s): without bias {without_bias}, with bias {with_bias}")
+assert without_bias and not with_bias
+torch.testing.assert_close(lhs - rhs, torch.full_like(lhs, -2.0), **CONV_TOL)  # (1 - 3) b = -2
+# --8<-- [end:quiz_conv]

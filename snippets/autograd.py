@@ -214,3 +214,41 @@ for p, p0 in zip(model.parameters(), before):
     torch.testing.assert_close(p.detach(), p0 - 0.1 * p.grad)  # θ ← θ - lr ∇L
 print("backward() computed gradients; only optimizer.step() changed the weights")
 # --8<-- [end:misconception]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_backward]
+w = torch.tensor(2.0, device=device, requires_grad=True)
+loss = (w - 5) ** 2
+loss.backward()  # d/dw (w - 5)² = 2 (w - 5) = -6
+print(f"w = {w:.1f}, w.grad = {w.grad:.1f}")
+assert w == 2.0 and w.grad == -6.0  # the gradient is computed, the weight has not moved
+# --8<-- [end:quiz_backward]
+
+# --8<-- [start:quiz_accumulate]
+w = torch.ones(3, device=device, requires_grad=True)
+x = torch.tensor([1.0, 2.0, 3.0], device=device)
+for _ in range(2):  # two training steps, and no zero_grad() between them
+    (w * x).sum().backward()  # the gradient of Σ w x is x
+print(w.grad.tolist())
+assert torch.equal(w.grad, 2 * x)  # added to .grad twice
+# --8<-- [end:quiz_accumulate]
+
+# --8<-- [start:quiz_shape]
+W = torch.zeros(3, 4, device=device, dtype=torch.float64, requires_grad=True)
+loss = loss_of(W)  # the tiny network's loss: a single number
+loss.backward()
+print(f"loss {tuple(loss.shape)}, gradient {W.grad.shape}")
+assert loss.shape == () and W.grad.shape == W.shape  # one partial derivative per weight
+# --8<-- [end:quiz_shape]
+
+# --8<-- [start:quiz_leaf]
+w = torch.ones(3, device=device, requires_grad=True)
+(w**2).sum().backward()
+try:
+    w -= 0.1 * w.grad  # the update, outside torch.no_grad()
+    outcome = "it runs"
+except RuntimeError as error:
+    outcome = "RuntimeError about a leaf Variable" if "leaf Variable" in str(error) else "another RuntimeError"
+print(outcome)
+assert outcome == "RuntimeError about a leaf Variable"
+# --8<-- [end:quiz_leaf]

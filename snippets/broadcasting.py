@@ -176,3 +176,36 @@ print(f"expand: stride {stretched.stride()}, {stretched.untyped_storage().nbytes
 print(f"MSE of (N, 1) against (N,): {wrong:.4f} (broadcast to {tuple(diff.shape)}), correct {right:.4f}")
 print(f"all broadcasting checks passed on {device.type}")
 # --8<-- [end:summary]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_shape]
+shape = (torch.ones(4, 1, device=device) + torch.ones(3, device=device)).shape
+print(shape)
+assert shape == (4, 3)  # (4, 1) stretches along columns, (3,) along rows
+# --8<-- [end:quiz_shape]
+
+# --8<-- [start:quiz_rows]
+try:
+    torch.ones(4, 3, device=device) + torch.ones(4, device=device)
+    outcome = "it runs"
+except RuntimeError as error:
+    outcome = f"RuntimeError at non-singleton dimension {str(error).split()[-1]}"
+print(outcome)
+assert outcome == "RuntimeError at non-singleton dimension 1"  # (4,) meets the last axis, of size 3
+# --8<-- [end:quiz_rows]
+
+# --8<-- [start:quiz_trap]
+predictions = torch.zeros(5, 1, device=device)  # a model with one output unit
+targets = torch.arange(5.0, device=device)
+residual = predictions - targets  # no error, no warning
+print(residual.shape)
+assert residual.shape == (5, 5)
+assert torch.equal(residual[2], -targets)  # row i: prediction i (0 here) minus all five targets
+# --8<-- [end:quiz_trap]
+
+# --8<-- [start:quiz_expand]
+row = torch.arange(3.0, device=device)
+wide = row.expand(1000, 3)
+print(f"{wide.untyped_storage().nbytes()} bytes, stride {wide.stride()}")
+assert wide.untyped_storage().nbytes() == 3 * row.element_size()  # still the 3 original floats
+# --8<-- [end:quiz_expand]

@@ -222,3 +222,43 @@ for t in range(n_true_factors):  # user_tastes ≈ P @ to_true: each true taste 
     print(f"  true taste {t} ≈ " + " ".join(f"{to_true[j, t]:+.2f} × learned {j}" for j in range(3)))
 print(f"all collaborative-filtering checks passed on {device.type}")
 # --8<-- [end:rotation]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_rating]
+p_u = torch.tensor([1.0, 2.0], device=device)   # a user's tastes
+q_i = torch.tensor([3.0, -1.0], device=device)  # an item's traits
+mu, b_u, c_i = 3.0, 0.5, 1.0                    # global mean, user bias, item bias
+rating = mu + torch.dot(p_u, q_i) + b_u + c_i   # the biases are added after the dot product
+print(f"predicted rating {rating:g}")
+as_factors_u = torch.cat([p_u, torch.tensor([b_u, 1.0], device=device)])  # [p_u, b_u, 1]
+as_factors_i = torch.cat([q_i, torch.tensor([1.0, c_i], device=device)])  # [q_i, 1, c_i]
+assert rating == mu + torch.dot(as_factors_u, as_factors_i) == 5.5  # small binary fractions: exact
+# --8<-- [end:quiz_rating]
+
+# --8<-- [start:quiz_bias_bug]
+P_all, Q_all = full["user_emb"].detach(), full["item_emb"].detach()  # (200, 3), (100, 3)
+b_all, c_all = full["user_bias"].detach(), full["item_bias"].detach()  # (200,), (100,)
+try:
+    P_all @ Q_all.T + b_all + c_all  # (200, 100) + (200,): the user biases meet the items axis
+    outcome = "it runs"
+except RuntimeError as error:
+    outcome = type(error).__name__
+fixed = P_all @ Q_all.T + b_all[:, None] + c_all[None, :]
+print(f"{outcome}; with user_bias[:, None]: {fixed.shape}")
+assert outcome == "RuntimeError" and fixed.shape == (n_users, n_items)
+torch.testing.assert_close(fixed[7, 3], P_all[7] @ Q_all[3] + b_all[7] + c_all[3])  # user 7's bias, item 3's
+# --8<-- [end:quiz_bias_bug]
+
+# --8<-- [start:quiz_rotation]
+O2 = torch.linalg.qr(torch.randn(3, 3, device=device)).Q  # another random rotation (or reflection)
+same_predictions = torch.allclose((P @ O2) @ (Q @ O2).T, P @ Q.T, rtol=1e-4, atol=1e-4)  # tolerance as above
+same_factors = torch.allclose(P @ O2, P, rtol=1e-4, atol=1e-4)
+print(f"predictions unchanged: {same_predictions}; factors unchanged: {same_factors}")
+assert same_predictions and not same_factors
+# --8<-- [end:quiz_rotation]
+
+# --8<-- [start:quiz_count]
+n_params = sum(table.numel() for table in full.values())  # two embedding tables, two bias vectors
+print(f"{n_params} parameters for a {n_users * n_items}-entry matrix")
+assert n_params == (n_users + n_items) * (3 + 1)  # 3 factors and a bias per user and per item
+# --8<-- [end:quiz_count]

@@ -163,3 +163,34 @@ flipped = F.conv1d(signal.view(1, 1, -1), kernel.flip(-1).view(1, 1, -1)).flatte
 assert torch.equal(flipped, convolution)  # flip the kernel yourself to get the textbook convolution
 print(f"F.conv1d {ours.tolist()}\nnp.convolve {convolution.tolist()}")
 # --8<-- [end:flip]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_matrix]
+M10 = conv1d_matrix(torch.tensor([[[1.0, 2.0, 3.0]]], device=device), length=10)
+print(f"shape {tuple(M10.shape)}, {int((M10 != 0).sum())} nonzero")
+assert M10.shape == (10 - 3 + 1, 10) and (M10 != 0).sum() == 8 * 3  # 8 outputs, 3 weights each
+# --8<-- [end:quiz_matrix]
+
+# --8<-- [start:quiz_params]
+conv5 = nn.Conv2d(3, 16, 5, device=device)
+print(f"Conv2d(3, 16, 5): {count(conv5)} parameters")
+assert count(conv5) == 16 * 3 * 5 * 5 + 16  # weights + one bias per output channel
+assert conv5(torch.randn(1, 3, 64, 64, device=device)).shape == (1, 16, 60, 60)  # the same layer on any size
+# --8<-- [end:quiz_params]
+
+# --8<-- [start:quiz_flip]
+ramp = torch.tensor([0.0, 0.0, 1.0, 2.0, 3.0], device=device)
+edge = torch.tensor([1.0, 0.0, -1.0], device=device)
+out = F.conv1d(ramp.view(1, 1, -1), edge.view(1, 1, -1)).flatten()  # Σ_k w[k] x[t+k]
+print(out.tolist())
+flipped_out = F.conv1d(ramp.view(1, 1, -1), edge.flip(-1).view(1, 1, -1)).flatten()  # the textbook flip
+assert torch.equal(out, -flipped_out)  # this kernel reversed is its negative, so the flip changes the sign
+# --8<-- [end:quiz_flip]
+
+# --8<-- [start:quiz_tied]
+tied = torch.zeros(1, 1, 3, device=device, requires_grad=True)  # one kernel of size 3
+counting = torch.arange(1.0, 7.0, device=device).view(1, 1, 6)  # the signal 1, 2, ..., 6
+F.conv1d(counting, tied).sum().backward()  # L = sum of the 4 outputs
+print(tied.grad.flatten().tolist())
+assert tied.grad.flatten().tolist() == [sum(range(k + 1, k + 5)) for k in range(3)]  # Σ_t x[t+k]
+# --8<-- [end:quiz_tied]

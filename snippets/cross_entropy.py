@@ -158,3 +158,33 @@ print(f"cross-entropy on logits near 1000: ours {cross_entropy(huge, labels):.4f
       f"F.cross_entropy {F.cross_entropy(huge, labels):.4f}, naive {naive:.4f}")
 print(f"all cross-entropy checks passed on {device.type}")
 # --8<-- [end:summary]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_floor]
+fair_coin = torch.tensor([0.5, 0.5], device=device)  # a soft target, and a model that predicts exactly it
+print(f"H(p, p) = {cross_entropy_pq(fair_coin, fair_coin):.4f}")
+torch.testing.assert_close(cross_entropy_pq(fair_coin, fair_coin), torch.tensor(2.0, device=device).log())  # log 2
+# --8<-- [end:quiz_floor]
+
+# --8<-- [start:quiz_swap]
+skewed = torch.tensor([0.9, 0.1], device=device)
+uniform = torch.tensor([0.5, 0.5], device=device)
+print(f"H(p, q) = {cross_entropy_pq(skewed, uniform):.4f}, H(q, p) = {cross_entropy_pq(uniform, skewed):.4f}")
+assert cross_entropy_pq(uniform, skewed) > cross_entropy_pq(skewed, uniform) + 0.5  # not symmetric
+# --8<-- [end:quiz_swap]
+
+# --8<-- [start:quiz_softmax_first]
+confident = torch.tensor([[10.0, 0.0, 0.0]], device=device)  # sure of class 0, and right
+label = torch.tensor([0], device=device)
+right_way = cross_entropy(confident, label)
+softmax_first = F.cross_entropy(torch.softmax(confident, dim=1), label)  # the bug: softmax, then softmax again
+print(f"from logits: {right_way:.4f}, softmax first: {softmax_first:.4f}")
+assert right_way < 1e-3 and softmax_first > 0.5  # the doubled softmax squeezes the probabilities together
+# --8<-- [end:quiz_softmax_first]
+
+# --8<-- [start:quiz_gradient]
+z3 = torch.tensor([[2.0, 1.0, 0.0]], device=device, requires_grad=True)
+cross_entropy(z3, torch.tensor([0], device=device)).backward()
+print("gradient [" + ", ".join(f"{g:.3f}" for g in z3.grad[0].tolist()) + "]")
+torch.testing.assert_close(z3.grad, torch.softmax(z3.detach(), dim=1) - F.one_hot(label, 3).float())  # q - p
+# --8<-- [end:quiz_gradient]

@@ -219,3 +219,36 @@ torch.testing.assert_close(train_alone_then_average(1)[0], one_step, rtol=1e-5, 
 print(f"train alone, average after {STEPS} steps: replicas differ by {drift:.1e}, "
       f"average is {gap:.1e} from DDP")
 # --8<-- [end:local_sgd]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# No new processes here: the runs above are reused, or plain tensors show the point.
+# --8<-- [start:quiz_all_reduce]
+held = all_reduce_mean([[torch.tensor([1.0], device=device)], [torch.tensor([3.0], device=device)]])
+by_worker = torch.cat([mine[0] for mine in held])  # what worker 0 and worker 1 hold
+print(by_worker.tolist())
+assert torch.equal(by_worker, torch.full((2,), 2.0, device=device))  # (1 + 3) / 2, the same on every worker
+# --8<-- [end:quiz_all_reduce]
+
+# --8<-- [start:quiz_average_weights]
+def verdict(ours, ddp):  # equal up to float32 rounding, as DDP met above
+    return "equal" if torch.allclose(ours, ddp, rtol=1e-5, atol=1e-6) else "different"
+
+
+verdicts = verdict(train_alone_then_average(1)[0], one_step), verdict(averaged_once, reference)
+print(f"after 1 step: {verdicts[0]}; after {STEPS} steps: {verdicts[1]}")
+assert verdicts == ("equal", "different")  # from step 2 on, each replica's gradient is taken at its own weights
+# --8<-- [end:quiz_average_weights]
+
+# --8<-- [start:quiz_uneven]
+per_example = torch.tensor([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 5.0, 5.0], device=device)  # one weight's gradients
+big_shard, small_shard = per_example[:6], per_example[6:]  # 6 rows on one worker, 2 on the other
+plain_average = (big_shard.mean() + small_shard.mean()) / 2  # what DDP computes: (1 + 5) / 2
+print(f"plain average {plain_average:.1f}, batch gradient {per_example.mean():.1f}")
+assert plain_average == 3.0 and per_example.mean() == 2.0  # the 2 rows of the small shard count 3 times too much
+# --8<-- [end:quiz_uneven]
+
+# --8<-- [start:quiz_sampler]
+per_rank = [list(DistributedSampler(dataset, num_replicas=3, rank=r, shuffle=False)) for r in range(3)]
+print(f"{[len(mine) for mine in per_rank]} examples per rank, {sum(map(len, per_rank))} reads of 10 examples")
+assert [len(mine) for mine in per_rank] == [4, 4, 4]  # ⌈10 / 3⌉ each: 2 examples are read twice
+# --8<-- [end:quiz_sampler]

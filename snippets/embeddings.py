@@ -159,3 +159,39 @@ for when, c in (("before", cosine_before), ("after", cosine)):
           f"across groups {c[together < 0].min():+.2f} to {c[together < 0].max():+.2f}")
 print(f"all embedding checks passed on {device.type}")
 # --8<-- [end:misconception]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_shape]
+words = nn.Embedding(100, 8).to(device)      # 100 words, 8 numbers each
+ids = torch.randint(0, 100, (32, 20), device=device)  # 32 sentences of 20 word ids
+print(words(ids).shape)
+assert words(ids).shape == (32, 20, 8)       # one vector per id: the ids' shape, plus one axis
+# --8<-- [end:quiz_shape]
+
+# --8<-- [start:quiz_grad]
+W6 = torch.randn(6, 4, device=device, requires_grad=True)  # a table of 6 rows
+W6[torch.tensor([2, 5, 2], device=device)].sum().backward()  # L = sum of everything looked up
+print(W6.grad[:, 0].tolist())
+assert torch.equal(W6.grad, W6.grad[:, :1].expand(6, 4))  # every column alike: the count of each id
+assert W6.grad[:, 0].tolist() == [0.0, 0.0, 2.0, 0.0, 0.0, 1.0]
+# --8<-- [end:quiz_grad]
+
+# --8<-- [start:quiz_trainable]
+new_table = nn.Embedding(50, 3).to(device)
+loaded = nn.Embedding.from_pretrained(new_table.weight.detach().clone())
+print(f"nn.Embedding: trainable {new_table.weight.requires_grad}; "
+      f"from_pretrained: trainable {loaded.weight.requires_grad}")
+assert new_table.weight.requires_grad and not loaded.weight.requires_grad
+# --8<-- [end:quiz_trainable]
+
+# --8<-- [start:quiz_sparse]
+sparse_table = nn.Embedding(10, 4, sparse=True).to(device)
+sparse_table(idx).sum().backward()           # weight.grad is a sparse tensor
+try:
+    torch.optim.Adam(sparse_table.parameters()).step()
+    outcome = "Adam takes the step"
+except RuntimeError as error:
+    outcome = f"RuntimeError, points to SparseAdam: {'SparseAdam' in str(error)}"
+print(outcome)
+assert outcome.startswith("RuntimeError")
+# --8<-- [end:quiz_sparse]

@@ -200,3 +200,27 @@ ax.set_ylabel("mean squared error")
 ax.legend(loc="upper right", fontsize=8)
 fig.tight_layout()
 # --8<-- [end:figure]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_by_training_loss]
+by_train = int(train_loss.argmin()) + 1  # the degree-15 epoch with the lowest training loss, counted from 1
+print(f"epoch {by_train}, validation loss {valid_loss[by_train - 1] / valid_loss.min():.2f} times the best")
+assert by_train == len(train_loss)  # training loss never turns up: it picks the last, most overfit epoch
+assert valid_loss[by_train - 1] > 1.5 * valid_loss.min()
+# --8<-- [end:quiz_by_training_loss]
+
+# --8<-- [start:quiz_longer]
+long_valid = {degree: train(degree, epochs=3000)[2] for degree in (3, 15)}  # ten times the epochs
+end_over_min = {degree: v[-1] / v.min() for degree, v in long_valid.items()}
+print(f"degree 3: {end_over_min[3]:.2f} times its minimum, degree 15: {end_over_min[15]:.0f} times")
+assert end_over_min[3] < 1.1 and end_over_min[15] > 10  # the cubic cannot fit the noise however long it trains
+# --8<-- [end:quiz_longer]
+
+# --8<-- [start:quiz_rerun]
+w_cell = w0  # cell 1 ran once
+for _ in range(3):  # cell 2, `w = train(15, 150, w=w)[0]`, run three times
+    w_cell = train(15, 150, w=w_cell)[0]
+had = [n for n in (150, 300, 450) if torch.allclose(w_cell, train(15, n, w=w0)[0], rtol=1e-5, atol=1e-5)]
+print(f"{had[0]} epochs")
+assert had == [450]  # the same weights as one run of 3 × 150 epochs
+# --8<-- [end:quiz_rerun]

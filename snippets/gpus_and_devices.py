@@ -241,3 +241,37 @@ print(f"gradient noise E|g_B - g|^2: batch 4: {noise[4]:.3f}, batch 64: {noise[6
       f"(spread / B: {spread / 4:.3f}, {spread / 64:.3f})")
 print(f"all device checks passed on {device.type}")
 # --8<-- [end:summary]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_follow]
+P = torch.randn(4, 3, device=device)
+Q = torch.randn(3, 2, device=device)
+R = torch.relu(P @ Q + 1).sum()              # no device named on this line
+print(f"R.device.type == device.type: {R.device.type == device.type}")
+assert R.device == P.device == Q.device      # it ran where its inputs are
+# --8<-- [end:quiz_follow]
+
+# --8<-- [start:quiz_to]
+batch = torch.randn(3, device="cpu")         # as a data loader hands it over
+batch.to(device)                             # the bug: the moved tensor is thrown away
+print(batch.device.type)
+assert batch.device.type == "cpu"            # on every machine
+batch = batch.to(device)                     # the fix: keep what .to returns
+assert batch.device.type == device.type
+# --8<-- [end:quiz_to]
+
+# --8<-- [start:quiz_module]
+net = nn.Linear(3, 2)                        # parameters start on the CPU
+weight_before = net.weight
+net.to(device)                               # result not assigned, on purpose
+on_device = net.weight.device.type == device.type
+print(f"same Parameter: {net.weight is weight_before}, on device: {on_device}")
+assert net.weight is weight_before and on_device  # a module moves in place
+# --8<-- [end:quiz_module]
+
+# --8<-- [start:quiz_noise]
+ratio = noise[4] / noise[64]                 # measured above, E|g_B - g|^2 for batches of 4 and 64
+in_range = 12 < ratio < 20
+print(f"noise(4) / noise(64) between 12 and 20: {in_range}; spread / B predicts {(spread / 4) / (spread / 64):g}")
+assert in_range                              # sixteen times the batch, a sixteenth of the noise
+# --8<-- [end:quiz_noise]

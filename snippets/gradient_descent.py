@@ -235,3 +235,41 @@ ax.set_ylabel("x after step t (minimum at 0)")
 ax.legend(loc="upper right", framealpha=1)
 fig.tight_layout()
 # --8<-- [end:figure]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_inverse]
+def bowl_1d(x):
+    return 2 * (x - 3) ** 2  # curvature L = 4, minimum at x* = 3
+
+
+x = torch.tensor(2.99, device=device, dtype=torch.float64, requires_grad=True)
+bowl_1d(x).backward()  # f'(2.99) = 4 (2.99 - 3) = -0.04: a shallow slope
+inverse, gradient = x.detach() - 0.5 / x.grad, x.detach() - 0.125 * x.grad  # step ∝ 1/slope, step ∝ slope
+print(f"1/slope step lands at {inverse:.2f}, gradient step at {gradient:.3f}")
+assert abs(inverse - 3) > 1000 * abs(gradient - 3)  # 0.01 from the minimum: thrown 12.49 past it
+assert inverse > 3 and x.detach() < gradient < 3  # one overshoots the minimum, the other closes in on it
+# --8<-- [end:quiz_inverse]
+
+# --8<-- [start:quiz_diverge]
+x_start = torch.tensor(1.0, device=device, dtype=torch.float64)
+end = {lr: gradient_descent(lambda x: 5 * x**2, x_start, lr, steps=50)[-1].abs() for lr in (0.19, 0.21)}
+print(f"lr=0.19: |x| = {end[0.19]:.1e}, lr=0.21: |x| = {end[0.21]:.0f}")
+assert end[0.19] < 0.01 and end[0.21] > 100  # L = 10, so 2/L = 0.2: factors -0.9 and -1.1 per step
+# --8<-- [end:quiz_diverge]
+
+# --8<-- [start:quiz_limit]
+largest_lr = 2 / torch.linalg.eigvalsh(torch.autograd.functional.hessian(bowl, start)).max()  # 2 / max L_i
+print(f"largest stable lr: {largest_lr:.2f}")
+assert abs(largest_lr - 0.1) < 1e-12  # set by L2 = 20; x1 alone would tolerate 2 / L1 = 2
+assert gradient_descent(bowl, start, 1.05 * largest_lr, steps=100)[-1].abs().max() > 10  # just above: blows up
+# --8<-- [end:quiz_limit]
+
+# --8<-- [start:quiz_newton]
+x = torch.tensor(0.0, device=device, dtype=torch.float64, requires_grad=True)
+(slope,) = torch.autograd.grad(bowl_1d(x), x, create_graph=True)  # f'(0) = -12, kept differentiable
+(curvature,) = torch.autograd.grad(slope, x)  # f''(x) = 4
+newton, gd = x.detach() - slope.detach() / curvature, x.detach() - 0.1 * slope.detach()
+print(f"Newton: {newton:.1f}; gradient descent, lr 0.1: {gd:.1f}")
+assert newton == 3.0  # one Newton step lands on the minimum of a parabola
+assert abs(gd - 1.2) < 1e-12  # lr · |f'(0)| = 0.1 · 12: gradient descent is still 1.8 short of it
+# --8<-- [end:quiz_newton]

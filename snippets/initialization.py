@@ -225,3 +225,33 @@ ax.set_ylabel("std of pre-activations")
 ax.set_xticks(range(0, depth + 1, 5))
 ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize="small")
 # --8<-- [end:figure]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_zeros]
+predictions = zeros(x).detach()  # the all-zero network above, after its 200 training steps
+print(f"{predictions.unique().numel()} distinct prediction: {predictions[0, 0]:.2f}")
+assert predictions.unique().numel() == 1  # a flat line, whatever the input ...
+torch.testing.assert_close(predictions[0, 0], y.mean(), rtol=0.0, atol=0.05)  # ... at the mean of y
+# --8<-- [end:quiz_zeros]
+
+# --8<-- [start:quiz_constant]
+units = torch.cat([constant[0].weight, constant[0].bias[:, None], constant[2].weight.T], dim=1).detach()
+same = int(torch.isclose(units, units[0]).all(dim=1).sum())  # one row per hidden unit, after 200 steps
+print(f"{same} of {len(units)} units equal to unit 0")
+assert same == len(units) == 16  # equal start, equal gradients, equal steps: one unit, sixteen times
+# --8<-- [end:quiz_constant]
+
+# --8<-- [start:quiz_depth]
+h = torch.randn(256, 256, device=device)  # a batch of inputs with std 1
+for _ in range(20):
+    z = h @ naive(256, 256).T  # weights N(0, 1): the std grows by about √128 ≈ 11 per layer
+    h = torch.relu(z)
+print(f"mean squared output: {(z**2).mean().item()}")
+assert (z**2).mean().isinf() and z.isfinite().all()  # outputs near 1e20 are finite; their squares are not
+# --8<-- [end:quiz_depth]
+
+# --8<-- [start:quiz_default]
+layer = nn.Linear(100, 1000).to(device)  # weight shape (1000, 100): fan_in = 100, the number of columns
+print(f"largest |weight| {layer.weight.abs().max():.2f}")
+assert 0.095 < layer.weight.abs().max() <= 1 / math.sqrt(100)  # uniform on ±1/√fan_in, filled to its edges
+# --8<-- [end:quiz_default]

@@ -217,3 +217,35 @@ ax.set_ylabel("loss")
 ax.legend(fontsize=8)
 fig.tight_layout()
 # --8<-- [end:figure]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_growth]
+sweep = 10 ** torch.linspace(-5, 0, 100, device=device)  # the notes' lrs = 10 ** lre
+growth_factor = sweep[1:] / sweep[:-1]
+print(f"each rate {growth_factor.mean():.2f} times the last")
+torch.testing.assert_close(growth_factor, torch.full_like(growth_factor, 10 ** (5 / 99)), rtol=1e-4, atol=0)
+torch.testing.assert_close(sweep, rates)  # the same 1e-5 to 1 as the sweep above
+# --8<-- [end:quiz_growth]
+
+# --8<-- [start:quiz_bottom]
+def verdict(losses):  # a run whose loss passes 1000 times its start has diverged
+    return "diverges" if (losses > 1e3 * losses[0]).any() else "converges"
+
+
+print(f"at the largest bottom: {verdict(worst)}; at a third of it: {verdict(fast)}")  # the runs above
+assert (verdict(worst), verdict(fast)) == ("diverges", "converges")
+# --8<-- [end:quiz_bottom]
+
+# --8<-- [start:quiz_bias]
+constant_loss = torch.full((5,), 3.0, device=device)  # a loss that never changes
+raw = 0.9 * 0.0 + 0.1 * constant_loss[0]  # a_1 = β a_0 + (1 - β) ℓ_1, with a_0 = 0
+print(f"raw a_1 = {raw:.2f}, bias-corrected {smooth(constant_loss)[0]:.2f}")
+assert abs(raw - 0.3) < 1e-6  # a tenth of the loss: the zero start drags a_1 down
+torch.testing.assert_close(smooth(constant_loss), constant_loss)  # â_t = a_t / (1 - β^t): 3.0 from the start
+# --8<-- [end:quiz_bias]
+
+# --8<-- [start:quiz_order]
+order = sorted(found, key=lambda name: found[name])  # the three readings of the first sweep, by rate
+print(" < ".join(order))
+assert order == ["steepest", "minimum", "stop"]
+# --8<-- [end:quiz_order]

@@ -316,3 +316,28 @@ ax.set_ylabel("learning rate")
 ax.legend(fontsize=8)
 fig.tight_layout()
 # --8<-- [end:figure]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_order]
+used, warned = rates_used(scheduler_first=True)  # StepLR halving 0.1 every step, scheduler stepped first
+print(f"first step uses {used[0]}, {len(warned)} UserWarning")
+assert used[0] == 0.05 and len(warned) == 1  # 0.1, the schedule's first value, is never used
+# --8<-- [end:quiz_order]
+
+# --8<-- [start:quiz_cosine]
+cosine_rates, _ = torch_rates(lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=20), 31)
+print(f"step 10: {cosine_rates[10]:.3f}, step 30: {cosine_rates[30]:.3f}")
+torch.testing.assert_close(cosine_rates[30], cosine_rates[10], **exact)  # η_{20+k} = η_{20-k}: no restart
+# --8<-- [end:quiz_cosine]
+
+# --8<-- [start:quiz_per_batch]
+per_batch, _ = torch_rates(lambda opt: lr_scheduler.StepLR(opt, step_size=30, gamma=0.1), 46)
+print(f"step 45 uses {per_batch[45]:.3g}")  # in the 5th epoch, at 10 batches per epoch
+torch.testing.assert_close(per_batch[45], 0.1 * 0.1, **exact)  # 30 calls of step() were 3 epochs, not 30
+# --8<-- [end:quiz_per_batch]
+
+# --8<-- [start:quiz_adam_first]
+first_step = adam_first_step(0.01)  # gradients 1e-4, 1 and 1e4, no warm-up
+print(", ".join(f"{move:.3g}" for move in first_step.tolist()))
+torch.testing.assert_close(first_step, torch.full((3,), 0.01, device=device), rtol=1e-3, atol=0)
+# --8<-- [end:quiz_adam_first]

@@ -112,7 +112,7 @@ assert ((a_offset - torch.tensor([3.0, 2.5], device=device)).abs() < 4 * se_offs
 # sum of 100 uniform draws, close to normal, so again ~1.1% sampling error and a 5% tolerance).
 offset_refits = torch.linalg.lstsq(X, (X @ a_true)[:, None] + torch.rand(n, 4000, device=device)).solution
 torch.testing.assert_close(offset_refits.std(dim=1), se_offset, rtol=0.05, atol=0)
-print(f"with noise of mean 0.5: slope {a_offset[0]:.3f}, intercept {a_offset[1]:.3f}")
+print(f"with noise of mean 0.5: slope {a_offset[0]:.1f}, intercept {a_offset[1]:.1f}")  # rounded to the standard error
 # --8<-- [end:offset_noise]
 
 # --8<-- [start:no_ones]
@@ -128,3 +128,37 @@ assert loss_without > 10 * loss_with
 torch.testing.assert_close(x1 * a_lstsq[0] + a_lstsq[1], predict(X, a_lstsq), rtol=1e-6, atol=1e-6)
 print(f"MSE with the column of ones: {loss_with:.3f}; through the origin: {loss_without:.3f}")
 # --8<-- [end:no_ones]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_column]
+a_column = torch.zeros(2, 1, device=device)  # the parameters as a column, shape (2, 1)
+residual = X @ a_column - y                  # (100, 1) - (100,)
+print(residual.shape)
+assert residual.shape == (n, n)              # every prediction minus every target
+assert torch.equal(residual[3], -y)          # row i: prediction i (0 here) minus all the targets
+# --8<-- [end:quiz_column]
+
+# --8<-- [start:quiz_origin]
+slope_only = predict(X_no_ones, a_origin)    # (100, 1) @ (1,): a valid product
+at_zero = predict(torch.zeros(1, 1, device=device), a_origin)
+print(f"X_no_ones @ a: {slope_only.shape}; prediction at x = 0: {float(at_zero):g}")
+assert slope_only.shape == (n,) and at_zero == 0  # through the origin, whatever the data say
+# --8<-- [end:quiz_origin]
+
+# --8<-- [start:quiz_gradient]
+X_two = torch.tensor([[-1.0, 1.0], [1.0, 1.0]], device=device)  # x = -1 and x = 1, with the ones
+y_two = torch.tensor([-1.0, 5.0], device=device)                # on the line y = 3x + 2
+a_zero = torch.zeros(2, device=device, requires_grad=True)
+mse(X_two, a_zero, y_two).backward()
+print(mse_gradient(X_two, a_zero.detach(), y_two).tolist())
+assert torch.equal(mse_gradient(X_two, a_zero.detach(), y_two), a_zero.grad)  # small integers: exact
+assert a_zero.grad.tolist() == [-6.0, -4.0]  # 2/2 · Xᵀ(0 - y) = Xᵀ(1, -5)
+# --8<-- [end:quiz_gradient]
+
+# --8<-- [start:quiz_lr]
+_, too_fast = gradient_descent(X, y, a_start, lr=1.5, steps=20)  # above 2 / L this time
+rises = bool(too_fast[-1] > too_fast[0])
+# L is at least the Hessian's diagonal entry 2 and, for inputs spread over [-1, 1], only a little above it
+print(f"lr 1.5: loss rises {rises}; largest curvature L = {curvatures.max():.0f}")
+assert rises and 1.5 > 2 / curvatures.max()
+# --8<-- [end:quiz_lr]

@@ -173,3 +173,45 @@ assert torch.equal(S * T, torch.tensor([[5.0, 12.0], [21.0, 32.0]], device=devic
 assert torch.equal(S @ T, torch.tensor([[19.0, 22.0], [43.0, 50.0]], device=device))  # Σ_p S_ip T_pj
 print("all checks passed: loop, broadcast, einsum and @ agree; batch, flatten and device facts hold")
 # --8<-- [end:elementwise]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_shape]
+passengers = torch.randn(1424, 10, device=device)  # 1424 rows, 10 inputs each
+weights = torch.randn(10, 2, device=device)        # 2 output units
+print((passengers @ weights).shape)
+try:
+    weights @ passengers                           # (10, 2) @ (1424, 10): inner sizes 2 and 1424
+    outcome = "weights @ passengers runs"
+except RuntimeError as error:
+    assert "cannot be multiplied" in str(error)
+    outcome = f"weights @ passengers raises {type(error).__name__}"
+print(outcome)
+assert (passengers @ weights).shape == (1424, 2) and outcome.endswith("RuntimeError")
+# --8<-- [end:quiz_shape]
+
+# --8<-- [start:quiz_rows]
+X = torch.arange(15.0, device=device).view(5, 3)  # 5 samples, 3 features, one sample per row
+W = torch.tensor([[1.0, 0.0], [2.0, 1.0], [0.0, 3.0]], device=device)
+X_new = X.clone()
+X_new[2] += 1.0                                   # change sample 2 only
+changed = ((X_new @ W) != (X @ W)).any(dim=1).nonzero().flatten().tolist()
+print(f"output rows that changed: {changed}")
+assert changed == [2]                             # row i of X @ W uses row i of X only
+# --8<-- [end:quiz_rows]
+
+# --8<-- [start:quiz_star]
+P = torch.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+swap = torch.tensor([[0.0, 1.0], [1.0, 0.0]], device=device)
+print(f"P @ swap: {(P @ swap).tolist()}")
+print(f"P * swap: {(P * swap).tolist()}")
+assert torch.equal(P @ swap, P.flip(1))           # the product swaps the columns
+assert torch.equal(P * swap, torch.where(swap == 1, P, 0.0))  # * keeps entries where swap is 1
+# --8<-- [end:quiz_star]
+
+# --8<-- [start:quiz_device]
+A = torch.randn(3, 3, device=device)
+B = torch.randn(3, 3, device=device)
+loose = torch.randn(3, 3)  # noqa: device (no device=, on purpose)
+print(f"A @ B on device: {(A @ B).device.type == device.type}; loose on: {loose.device.type}")
+assert (A @ B).device == A.device and loose.device.type == "cpu"
+# --8<-- [end:quiz_device]

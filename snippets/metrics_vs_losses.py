@@ -170,3 +170,133 @@ loss_ax.plot(w00.cpu(), ce.cpu(), color="tab:orange", label="cross-entropy loss 
 loss_ax.set_ylabel("cross-entropy")
 ax.legend(handles=ax.lines + loss_ax.lines, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
 # --8<-- [end:figure]
+
+
+# --8<-- [start:confusion]
+def confusion_matrix(y_true, y_pred, K):
+    """C[i, j] = number of examples of true class i predicted as class j."""
+    return torch.bincount(y_true * K + y_pred, minlength=K * K).view(K, K)  # pair (i, j) -> bin i·K + j
+
+
+def precision_recall_f1(C):
+    """Per-class precision, recall and F1 from a confusion matrix; 0 where a ratio would be 0/0."""
+    tp = C.diagonal()  # truly c and predicted c
+    fp = C.sum(dim=0) - tp  # predicted c, truly another class: the rest of column c
+    fn = C.sum(dim=1) - tp  # truly c, predicted another class: the rest of row c
+    # tp is never above a denominator, so a denominator of 0 means tp = 0: clamp(min=1) makes 0/0 into 0/1 = 0
+    precision = tp / (tp + fp).clamp(min=1)  # TP / (TP + FP)
+    recall = tp / (tp + fn).clamp(min=1)  # TP / (TP + FN)
+    f1 = 2 * tp / (2 * tp + fp + fn).clamp(min=1)  # = 2PR / (P + R), with no division by P + R = 0
+    return precision, recall, f1
+
+
+n_cls, n_ex = 3, 300
+true_cls = torch.multinomial(torch.tensor([0.7, 0.2, 0.1], device=device), n_ex, replacement=True)  # imbalanced
+guess = torch.randint(0, n_cls, (n_ex,), device=device)
+pred_cls = torch.where(torch.rand(n_ex, device=device) < 0.7, true_cls, guess)  # right 70% of the time, else a guess
+C = confusion_matrix(true_cls, pred_cls, n_cls)
+precision, recall, f1 = precision_recall_f1(C)
+
+# the reference: the same counts with an explicit loop over the examples, in plain Python
+pairs = list(zip(true_cls.tolist(), pred_cls.tolist()))  # one transfer, then no tensors at all
+counts = [[0] * n_cls for _ in range(n_cls)]
+for t, p in pairs:
+    counts[t][p] += 1
+assert torch.equal(C, torch.tensor(counts, device=device))  # whole numbers: exactly equal
+
+
+def reference_scores(pairs, K):
+    """Per-class precision, recall and F1 from (true, predicted) pairs, as defined; 0 where a ratio is 0/0."""
+    precisions, recalls, f1s = [], [], []
+    for c in range(K):
+        tp = sum(t == c and p == c for t, p in pairs)
+        fp = sum(t != c and p == c for t, p in pairs)
+        fn = sum(t == c and p != c for t, p in pairs)
+        p_c = tp / (tp + fp) if tp + fp else 0.0
+        r_c = tp / (tp + fn) if tp + fn else 0.0
+        precisions.append(p_c)
+        recalls.append(r_c)
+        f1s.append(2 * p_c * r_c / (p_c + r_c) if p_c + r_c else 0.0)  # the harmonic mean
+    return precisions, recalls, f1s
+
+
+# by hand first: classes 0 and 1 right once and confused once (all three 1/2), class 2 never seen (0/0 -> 0)
+assert reference_scores([(0, 0), (0, 1), (1, 1), (1, 0)], 3) == ([0.5, 0.5, 0.0],) * 3
+ref_precision, ref_recall, ref_f1 = reference_scores(pairs, n_cls)
+# float32 ratios of whole numbers against float64 ones rounded to float32: one rounding apart at most (~6e-8)
+for ours, reference in [(precision, ref_precision), (recall, ref_recall), (f1, ref_f1)]:
+    torch.testing.assert_close(ours, torch.tensor(reference, device=device), rtol=1e-6, atol=1e-7)
+# the diagonal holds the right predictions, so it sums to the number right: accuracy = trace(C) / N
+torch.testing.assert_close(C.diagonal().sum() / n_ex, (pred_cls == true_cls).float().mean(), rtol=1e-6, atol=0.0)
+print(f"confusion matrix (rows: true class, columns: predicted):\n{C.cpu()}")
+print("per class: precision " + ", ".join(f"{v:.3f}" for v in precision)
+      + "; recall " + ", ".join(f"{v:.3f}" for v in recall) + "; F1 " + ", ".join(f"{v:.3f}" for v in f1))
+print(f"macro-averaged: precision {precision.mean():.3f}, recall {recall.mean():.3f}, F1 {f1.mean():.3f};"
+      f" accuracy {C.diagonal().sum() / n_ex:.3f}")
+# --8<-- [end:confusion]
+
+# --8<-- [start:imbalanced]
+i = torch.arange(1000, device=device)
+labels = (i % 20 == 0).long()  # 50 positives among 1000 examples: 5%
+lazy = torch.zeros_like(labels)  # always predicts the majority class, "negative"
+detector = (((labels == 1) & (i < 800)) | ((i % 10 == 5) & (i < 600))).long()  # finds 40 of 50, 60 false alarms
+C_lazy, C_detector = confusion_matrix(labels, lazy, 2), confusion_matrix(labels, detector, 2)
+assert torch.equal(C_lazy, torch.tensor([[950, 0], [50, 0]], device=device))  # [[TN, FP], [FN, TP]]
+assert torch.equal(C_detector, torch.tensor([[890, 60], [10, 40]], device=device))
+results = {}
+for name, C_bin in [("always negative", C_lazy), ("detector", C_detector)]:
+    p_bin, r_bin, f1_bin = precision_recall_f1(C_bin)  # index 1: the positive class
+    results[name] = dict(accuracy=C_bin.diagonal().sum() / 1000, precision=p_bin[1], recall=r_bin[1], f1=f1_bin[1],
+                         macro_f1=f1_bin.mean())
+lazy_m, det_m = results["always negative"], results["detector"]
+torch.testing.assert_close(lazy_m["accuracy"], torch.tensor(0.95, device=device))  # 95% right ...
+assert lazy_m["precision"] == lazy_m["recall"] == lazy_m["f1"] == 0  # ... and not one positive found (0/0 -> 0)
+assert det_m["accuracy"] < lazy_m["accuracy"]  # 0.93: the useful model has the lower accuracy
+torch.testing.assert_close(torch.stack([det_m["precision"], det_m["recall"], det_m["f1"]]),
+                           torch.tensor([0.4, 0.8, 80 / 150], device=device))  # 40/100, 40/50, 2·40/(80+60+10)
+# macro-F1, the mean of the two classes' F1: (2·950/(1900+50) + 0)/2 and (2·890/(1780+10+60) + 2·40/150)/2
+torch.testing.assert_close(torch.stack([lazy_m["macro_f1"], det_m["macro_f1"]]),
+                           torch.tensor([1900 / 1950 / 2, (1780 / 1850 + 80 / 150) / 2], device=device))
+assert det_m["macro_f1"] > lazy_m["macro_f1"]  # 0.748 against 0.487: the right way round
+for name, m in results.items():
+    print(f"{name:16s} " + ", ".join(f"{key} {value:.3f}" for key, value in m.items()))
+# --8<-- [end:imbalanced]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_r2]
+targets = torch.tensor([1.0, 2.0, 3.0, 4.0], device=device)
+r2_mean = r2(targets.mean().expand(4), targets)  # predict the mean, 2.5, for everything
+r2_zero = r2(torch.zeros(4, device=device), targets)  # predict 0 for everything
+print(f"mean everywhere: R² = {r2_mean:.2f}; zero everywhere: R² = {r2_zero:.2f}")
+assert r2_mean == 0 and r2_zero == 1 - 30 / 5  # SSE = 1 + 4 + 9 + 16 = 30, SST = 5
+# --8<-- [end:quiz_r2]
+
+# --8<-- [start:quiz_rmse]
+zero = torch.zeros(4, device=device)  # the targets; the predictions below are then the errors
+even = torch.tensor([1.0, 1.0, 1.0, 1.0], device=device)  # four misses of 1
+lopsided = torch.tensor([0.0, 0.0, 0.0, 4.0], device=device)  # three hits and one miss of 4
+print(f"MAE {mae(even, zero):.2f} and {mae(lopsided, zero):.2f}; "
+      f"RMSE {rmse(even, zero):.2f} and {rmse(lopsided, zero):.2f}")
+assert mae(even, zero) == mae(lopsided, zero) == 1 and rmse(lopsided, zero) == 2 * rmse(even, zero)
+# --8<-- [end:quiz_rmse]
+
+# --8<-- [start:quiz_lower_loss]
+labels2 = torch.tensor([0, 1], device=device)
+model_a = logits_from(torch.tensor([0.6, 0.6], device=device), labels2)  # right twice, unsure
+model_b = logits_from(torch.tensor([0.99, 0.4], device=device), labels2)  # sure and right, then wrong
+loss_a, loss_b = F.cross_entropy(model_a, labels2), F.cross_entropy(model_b, labels2)
+print(f"A: loss {loss_a:.3f}, accuracy {accuracy(model_a, labels2):.2f}; "
+      f"B: loss {loss_b:.3f}, accuracy {accuracy(model_b, labels2):.2f}")
+assert loss_b < loss_a and accuracy(model_b, labels2) < accuracy(model_a, labels2)
+# --8<-- [end:quiz_lower_loss]
+
+# --8<-- [start:quiz_backward]
+weights = torch.randn(4, 3, device=device, requires_grad=True)
+try:
+    accuracy(X @ weights, y).backward()  # train on accuracy directly?
+    outcome = "backward ran"
+except RuntimeError as error:
+    outcome = "RuntimeError" + (": does not require grad" if "does not require grad" in str(error) else "")
+print(outcome)
+assert outcome == "RuntimeError: does not require grad"  # argmax cut the graph
+# --8<-- [end:quiz_backward]

@@ -273,3 +273,32 @@ ax.set_ylabel("distance to the minimum")
 ax.set_ylim(1e-9, 10)
 ax.legend()
 # --8<-- [end:figure]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_ten_times]
+twos = torch.full((200,), 2.0, device=device)  # a gradient of 2, two hundred times
+torch_v = torch_buffers(twos, momentum=0.9)[-1]  # torch.optim.SGD: v = 0.9 v + g
+ewma_u = torch.zeros((), device=device)
+for g_t in twos:
+    ewma_u = 0.9 * ewma_u + 0.1 * g_t  # the notes: u = 0.9 u + 0.1 g
+print(f"torch.optim.SGD buffer {torch_v:.2f}, the notes' update {ewma_u:.2f}")
+torch.testing.assert_close(torch_v, 10 * ewma_u)  # ten times the step for the same lr
+# --8<-- [end:quiz_ten_times]
+
+# --8<-- [start:quiz_first_buffer]
+first_buffer = torch_buffers(torch.tensor([2.0], device=device), momentum=0.9, dampening=0.9)[0]
+print(f"buffer after step 1: {first_buffer:.3f}")
+assert first_buffer == 2.0  # v_1 = g_1: dampening only applies from step 2; the notes' EWMA gives 0.2
+# --8<-- [end:quiz_first_buffer]
+
+# --8<-- [start:quiz_sum_not_average]
+buffer_10 = torch_buffers(torch.ones(10, device=device), momentum=0.9)[-1]  # a gradient of 1, ten times
+print(f"buffer after 10 steps: {buffer_10:.3f}")
+torch.testing.assert_close(buffer_10, torch.tensor((1 - 0.9**10) / (1 - 0.9), device=device))  # Σ 0.9^k
+# --8<-- [end:quiz_sum_not_average]
+
+# --8<-- [start:quiz_diverge]
+converged_in = steps_to_converge(2.1 / L, momentum=0.0, max_steps=300)  # plain GD, just above 2/L
+print("lr = 2.1/L: " + ("diverges" if converged_in == 300 else f"converges in {converged_in} steps"))
+assert converged_in == 300  # never within 1e-6 of the minimum: the steep direction grows every step
+# --8<-- [end:quiz_diverge]

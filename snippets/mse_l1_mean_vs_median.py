@@ -221,3 +221,33 @@ ax.set_xlabel("x")
 ax.set_ylabel("y")
 ax.legend()
 # --8<-- [end:figure]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_pull]
+errors2 = torch.tensor([0.01, 100.0], device=device)  # predictions against targets of 0: a tiny miss, a huge one
+p_l1, p_mse = errors2.clone().requires_grad_(), errors2.clone().requires_grad_()
+F.l1_loss(p_l1, torch.zeros(2, device=device)).backward()
+F.mse_loss(p_mse, torch.zeros(2, device=device)).backward()
+rounded = lambda g: [round(v, 4) for v in g.tolist()]
+print(f"L1 gradient {rounded(p_l1.grad)}, MSE gradient {rounded(p_mse.grad)}")
+assert rounded(p_l1.grad) == [0.5, 0.5] and rounded(p_mse.grad) == [0.01, 100.0]  # sign(e)/N against 2e/N
+# --8<-- [end:quiz_pull]
+
+# --8<-- [start:quiz_median_backward]
+p5 = torch.tensor([0.5, -2.0, 3.0, 0.1, 1.0], device=device, requires_grad=True)  # five predictions
+(p5**2).median().backward()  # targets of 0, so the losses are 0.25, 4, 9, 0.01, 1; no error raised
+print(f"no error; {torch.count_nonzero(p5.grad)} of 5 examples get a gradient")
+assert torch.count_nonzero(p5.grad) == 1 and p5.grad[4] == 2.0  # the middle loss, 1, and its slope 2 e
+# --8<-- [end:quiz_median_backward]
+
+# --8<-- [start:quiz_even_median]
+print(f"median {torch.tensor([1.0, 2.0, 3.0, 4.0], device=device).median():.1f}")
+assert torch.tensor([1.0, 2.0, 3.0, 4.0], device=device).median() == 2.0  # the lower middle value
+# --8<-- [end:quiz_even_median]
+
+# --8<-- [start:quiz_huber]
+p_h = torch.tensor([0.5, 10.0], device=device, requires_grad=True)  # errors 0.5 and 10, against targets of 0
+F.huber_loss(p_h, torch.zeros(2, device=device), delta=1.0).backward()
+print(f"Huber gradient {p_h.grad.tolist()}")
+torch.testing.assert_close(p_h.grad, p_h.detach().clamp(-1.0, 1.0) / 2)  # clamp(e, -δ, δ) / N
+# --8<-- [end:quiz_huber]

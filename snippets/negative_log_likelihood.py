@@ -108,3 +108,34 @@ print(f"fitted q {theta.detach().softmax(dim=0).cpu().numpy().round(4)}, "
       f"frequencies {freq.cpu().numpy().round(4)}")
 print(f"all NLL checks passed on {device.type}")
 # --8<-- [end:summary]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_shapes]
+prob5 = torch.randn(5, 3, device=device).softmax(dim=1)  # five examples, three classes
+Y5 = torch.tensor([2, 0, 1, 1, 0], device=device)
+sliced, paired = prob5[:, Y5], prob5[torch.arange(5, device=device), Y5]
+print(f"prob[:, Y] {tuple(sliced.shape)}, prob[torch.arange(5), Y] {tuple(paired.shape)}")
+assert sliced.shape == (5, 5) and paired.shape == (5,) and torch.equal(sliced.diagonal(), paired)
+# --8<-- [end:quiz_shapes]
+
+# --8<-- [start:quiz_nll_on_probs]
+prob2 = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]], device=device)  # probabilities, not their logs
+Y2 = torch.tensor([0, 1], device=device)
+on_probs, on_logs = F.nll_loss(prob2, Y2), F.nll_loss(prob2.log(), Y2)  # the bug, and the right call
+print(f"F.nll_loss(prob, Y) = {on_probs:.3f}, F.nll_loss(prob.log(), Y) = {on_logs:.3f}")
+torch.testing.assert_close(on_probs, -prob2[torch.arange(2, device=device), Y2].mean())  # no log is taken
+# --8<-- [end:quiz_nll_on_probs]
+
+# --8<-- [start:quiz_underflow]
+quarters = torch.full((200,), 0.25, device=device)  # 200 examples, each true class given 1/4
+print(f"likelihood {quarters.prod().item()}, mean log-probability {quarters.log().mean():.3f}")
+assert quarters.prod() == 0 and quarters.double().prod() > 0  # 4^-200 = 2^-400: below float32, not float64
+# --8<-- [end:quiz_underflow]
+
+# --8<-- [start:quiz_best_q]
+labels4 = torch.tensor([0, 0, 0, 1], device=device)
+candidates = torch.tensor([[0.5, 0.5], [0.75, 0.25], [0.9, 0.1]], device=device)
+nlls = torch.stack([nll(q.log().expand(4, 2), labels4) for q in candidates])  # one shared q for every example
+print(f"NLL {[round(v, 3) for v in nlls.tolist()]}, best q = {candidates[nlls.argmin()].tolist()}")
+assert nlls.argmin() == 1  # the frequencies 3/4 and 1/4: the maximum-likelihood estimate
+# --8<-- [end:quiz_best_q]

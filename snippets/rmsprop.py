@@ -197,3 +197,38 @@ adam.step()
 assert set(adam.state[p]) == {"step", "exp_avg", "exp_avg_sq"}  # Adam: momentum's m and RMSProp's v
 print("state kept per parameter: RMSprop", sorted(rmsprop.state[p]), "Adam", sorted(adam.state[p]))
 # --8<-- [end:no_momentum]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_first_step]
+first_step = step_sizes(torch.optim.RMSprop, [torch.tensor([5.0], device=device)], lr=0.01)[0]
+print(f"first step {first_step.item():.4f}")
+assert abs(first_step.item() - 10 * 0.01) < 1e-6  # g / √(0.01 g²) = 10, whatever g: ten times lr
+# --8<-- [end:quiz_first_step]
+
+# --8<-- [start:quiz_scales]
+tiny_and_huge = torch.tensor([1e-3, 1e3], device=device)  # constant gradients, a million times apart
+last_steps = step_sizes(RMSProp, [tiny_and_huge] * 500, lr=lr)[-1] / lr
+print("step / lr at step 500: " + ", ".join(f"{s:.2f}" for s in last_steps.tolist()))
+torch.testing.assert_close(last_steps[0], last_steps[1], rtol=1e-4, atol=0.0)  # the same step for both
+assert abs(last_steps[0] - (1 - alpha**500) ** -0.5) < 1e-4  # both lr / √(1 - α^500) ≈ 1.003 lr: v_t = (1 - α^t) g²
+# --8<-- [end:quiz_scales]
+
+# --8<-- [start:quiz_flips]
+ones200 = [torch.ones(1, device=device)] * 200
+flip200 = [torch.ones(1, device=device) * (-1) ** k for k in range(200)]  # the same size, the sign flips
+steady_last = step_sizes(RMSProp, ones200, lr=lr)[-1].abs() / lr
+flip_steps = step_sizes(RMSProp, flip200, lr=lr)
+flip_last = flip_steps[-1].abs() / lr
+print(f"|step| / lr at step 200: steady {steady_last.item():.2f}, flipping {flip_last.item():.2f}")
+torch.testing.assert_close(flip_last, steady_last)  # g² cannot see the sign: full-size steps
+assert (flip_steps[1:] * flip_steps[:-1] < 0).all()  # that flip with the gradient: a zig-zag
+# --8<-- [end:quiz_flips]
+
+# --8<-- [start:quiz_state]
+w = torch.zeros(2, device=device, requires_grad=True)
+w.grad = torch.ones(2, device=device)
+optimizer = torch.optim.RMSprop([w])  # the defaults
+optimizer.step()
+print(f"state per parameter: {sorted(optimizer.state[w])}")
+assert "momentum_buffer" not in optimizer.state[w] and "grad_avg" not in optimizer.state[w]  # no average of g
+# --8<-- [end:quiz_state]

@@ -247,3 +247,31 @@ parameter_bytes = sum(p.nbytes for p in wide.parameters())  # the same for every
 print(f"autograd keeps {saved_bytes(wide, 8) // 1024} KiB at B=8, {saved_bytes(wide, 64) // 1024} KiB at B=64; "
       f"the parameters: {parameter_bytes // 1024} KiB at any B")
 # --8<-- [end:memory]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_unbiased]
+g = torch.tensor([4.0, -2.0, 1.0, -1.0], device=device)  # four examples' gradients for one weight
+pairs = torch.combinations(torch.arange(4, device=device), r=2)  # all 6 batches of 2 distinct examples
+g_pairs = g[pairs].mean(dim=1)  # 1.0, 2.5, 1.5, -0.5, -1.5, 0.0
+print(f"full gradient {g.mean():.2f}, mean of the 6 batch gradients {g_pairs.mean():.2f}, "
+      f"{int((g_pairs < 0).sum())} of 6 point the other way")
+assert g_pairs.mean() == g.mean() == 0.5 and (g_pairs < 0).sum() == 2  # right on average, wrong in sign for two
+# --8<-- [end:quiz_unbiased]
+
+# --8<-- [start:quiz_noise]
+noise_ratio = (variance[4] / variance[64]).sqrt()  # measured above over 4000 batches of each size
+print(f"the B = 64 gradient is {noise_ratio:.0f} times less noisy")
+assert 3.5 < noise_ratio < 4.5  # √(64 / 4) = 4: 16 times the examples, a quarter of the noise
+# --8<-- [end:quiz_noise]
+
+# --8<-- [start:quiz_epochs]
+uses = torch.bincount(torch.cat(orders), minlength=N)  # how often each example was in a batch
+print(f"{len(our_losses)} steps, every example used {int(uses.min())} times")
+assert len(our_losses) == epochs * N // batch_size and (uses == uses.min()).all()  # all equally often
+# --8<-- [end:quiz_epochs]
+
+# --8<-- [start:quiz_memory]
+memory_ratio = saved_bytes(wide, 64) / saved_bytes(wide, 8)
+print(f"{memory_ratio:.0f} times the memory for activations")
+assert memory_ratio == 8  # one row per example: saved tensors grow with the batch, the parameters do not
+# --8<-- [end:quiz_memory]

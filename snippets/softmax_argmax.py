@@ -142,3 +142,34 @@ assert confidence_at[4.0] > 0.8 > accuracy  # ...or with too much
 print(f"accuracy {accuracy:.2f} at every scale; mean top probability "
       + ", ".join(f"x{s}: {c:.2f}" for s, c in confidence_at.items()))
 # --8<-- [end:calibration]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_argmax]
+scores4 = torch.tensor([0.5, 3.0, -1.0, 2.0], device=device)
+print(f"argmax {scores4.argmax()}, max {scores4.max():.1f}")
+assert scores4.argmax() == 1 and scores4.max() == 3.0  # where the largest entry is, and what it is
+# --8<-- [end:quiz_argmax]
+
+# --8<-- [start:quiz_scale]
+z = torch.tensor([2.0, 1.0, 0.0], device=device)
+p1, p10 = softmax(z), softmax(10 * z)  # the same logits, and the same logits ten times larger
+print(f"argmax {p1.argmax()} and {p10.argmax()}; top probability {p1.max():.3f} and {p10.max():.3f}")
+assert p1.argmax() == p10.argmax() == 0  # the same prediction ...
+assert p1.max() < 0.7 and p10.max() > 0.999  # ... announced with very different confidence
+# --8<-- [end:quiz_scale]
+
+# --8<-- [start:quiz_no_dim]
+batch_logits = torch.randn(4, 3, device=device)  # 4 examples, 3 classes
+flat = batch_logits.argmax()  # the bug: no dim
+per_row = batch_logits.argmax(dim=1)
+print(f"argmax() shape {tuple(flat.shape)}, argmax(dim=1) shape {tuple(per_row.shape)}")
+assert flat.shape == () and per_row.shape == (4,) and 0 <= flat < 12  # one index into all 12 entries
+# --8<-- [end:quiz_no_dim]
+
+# --8<-- [start:quiz_overflow]
+large = torch.tensor([1000.0, 999.0], device=device)
+textbook, shifted = softmax_unshifted(large), softmax(large)
+print(f"textbook {textbook.tolist()}, shifted {[round(v, 3) for v in shifted.tolist()]}")
+assert textbook.isnan().all()  # e^1000 = inf, and inf / inf = nan
+torch.testing.assert_close(shifted, torch.softmax(large, dim=0), **TOL)  # what PyTorch gives, as for [1, 0]
+# --8<-- [end:quiz_overflow]

@@ -292,3 +292,38 @@ ax.set_ylabel("output")
 ax.legend()
 fig.tight_layout()
 # --8<-- [end:figure]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_shapes]
+print(f"hidden {tuple(hidden_layer(X, W0).shape)}, prediction {tuple(spreadsheet_predict(X, W0).shape)}")
+assert hidden_layer(X, W0).shape == (1424, 2) and spreadsheet_predict(X, W0).shape == (1424,)
+# --8<-- [end:quiz_shapes]
+
+# --8<-- [start:quiz_bias]
+with_ones = X @ W0  # the sheet: the last column of X is all ones
+nine_plus_bias = X[:, :9] @ W0[:9] + W0[9]  # nine inputs, and W's last row added as a bias vector
+same = torch.allclose(with_ones, nine_plus_bias, rtol=1e-5, atol=1e-6)  # two summation orders: float32
+print(f"equal to float32 rounding: {same}")
+assert same
+# --8<-- [end:quiz_bias]
+
+# --8<-- [start:quiz_one_layer]
+t1 = torch.linspace(-2, 2, 401, device=device)  # one input, and the column of ones
+X1 = torch.stack([t1, torch.ones_like(t1)], dim=1)
+W1 = torch.tensor([[1.0, -1.5], [0.5, 0.3]], device=device)  # the two units of the figure
+misses = []
+for prediction in ((X1 @ W1).sum(dim=1), spreadsheet_predict(X1, W1)):  # without, then with the ReLU
+    fit = torch.linalg.lstsq(X1, prediction[:, None]).solution  # the best single linear layer
+    misses.append((X1 @ fit - prediction[:, None]).norm() / prediction.norm())
+print(f"without ReLU the best linear fit misses by {misses[0]:.0%}; with ReLU it misses by {misses[1]:.0%}")
+assert misses[0] < 1e-4 and 0.3 < misses[1] <= 1  # relative misses: fitting 0 everywhere would miss by 100%
+# --8<-- [end:quiz_one_layer]
+
+# --8<-- [start:quiz_dead]
+W_off = W0.clone()
+W_off[-1, 0] = -10.0  # unit 1's bias: its z is negative for every passenger
+W_off.requires_grad_()
+mse(spreadsheet_predict(X, W_off), y).backward()
+print(f"unit 1's ten weights all get gradient zero: {bool((W_off.grad[:, 0] == 0).all())}")
+assert (W_off.grad[:, 0] == 0).all() and (W_off.grad[:, 1] != 0).any()  # unit 2 still learns
+# --8<-- [end:quiz_dead]

@@ -181,3 +181,32 @@ for name, t in (("scalar", scalar), ("vector", coefficients), ("matrix", matrix)
 print(f"ones(3, 3): tensor rank {ones.ndim}, matrix rank {torch.linalg.matrix_rank(ones)}")
 print(f"all rank and shape checks passed on {device.type}")
 # --8<-- [end:summary]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_rank]
+colour_batch = torch.rand(16, 3, 28, 28, device=device)  # 16 colour images of 28 x 28 pixels
+print(f"rank {colour_batch.ndim}, flattened {colour_batch.flatten(1).shape}")
+assert colour_batch.ndim == 4 and colour_batch.flatten(1).shape == (16, 3 * 28 * 28)
+# --8<-- [end:quiz_rank]
+
+# --8<-- [start:quiz_matrix_rank]
+M = torch.arange(1.0, 5.0, device=device)[:, None] * torch.arange(1.0, 4.0, device=device)  # (4, 3)
+print(f"tensor rank {M.ndim}, matrix rank {int(torch.linalg.matrix_rank(M))}")
+assert M.ndim == 2 and torch.linalg.matrix_rank(M) == 1
+assert M[0].tolist() == [1.0, 2.0, 3.0] and torch.equal(M[3], 4 * M[0])  # row i is i times (1, 2, 3)
+# --8<-- [end:quiz_matrix_rank]
+
+# --8<-- [start:quiz_reshape]
+a = torch.zeros(2, 3, device=device)
+a.T.reshape(-1)[0] = 5.0                     # a.T is not contiguous: reshape copies, the write hits the copy
+after_copy = float(a[0, 0])
+a.reshape(-1)[0] = 5.0                       # a is contiguous: reshape is a view, the write reaches a
+print(f"after a.T.reshape(-1)[0] = 5: {after_copy:g}; after a.reshape(-1)[0] = 5: {float(a[0, 0]):g}")
+assert after_copy == 0 and a[0, 0] == 5
+# --8<-- [end:quiz_reshape]
+
+# --8<-- [start:quiz_squeeze]
+last_batch = torch.randn(1, 1, device=device)  # one example, one output: the last batch of an epoch
+print(f"squeeze(): {last_batch.squeeze().shape}, squeeze(1): {last_batch.squeeze(1).shape}")
+assert last_batch.squeeze().ndim == 0 and last_batch.squeeze(1).shape == (1,)
+# --8<-- [end:quiz_squeeze]

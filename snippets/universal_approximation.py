@@ -183,3 +183,31 @@ ax.set_xlabel("x")
 ax.set_ylabel("f(x)")
 ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
 # --8<-- [end:figure]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_doubling]
+ratio = max_error(torch.sin, 8) / max_error(torch.sin, 16)
+print(f"max error with 8 units / with 16 units: about {ratio:.0f}")
+assert 3.5 < ratio < 4.5  # half the spacing h, a quarter of the bound h² max|f''| / 8
+# --8<-- [end:quiz_doubling]
+
+# --8<-- [start:quiz_outside]
+knots64, coefficients64, f0_64 = knots_and_coefficients(torch.sin, -math.pi, math.pi, 64)
+at = torch.tensor([math.pi / 2, 3 * math.pi], device=device)  # inside the interval, and beyond it
+inside, beyond_3pi = relu_sum(at, knots64, coefficients64, f0_64)
+print(f"f̂(π/2) = {inside:.2f} (sin: 1.00), f̂(3π) = {beyond_3pi:.1f} (sin: 0.0)")
+assert (inside - 1).abs() < 1e-2 and beyond_3pi < -6  # the last piece's line, continued for 2π
+# --8<-- [end:quiz_outside]
+
+# --8<-- [start:quiz_parameters]
+small_net = relu_network(*knots_and_coefficients(torch.sin, -math.pi, math.pi, 8))
+count = sum(p.numel() for p in small_net.parameters())
+print(f"{count} parameters")
+assert count == 3 * 8 + 1  # 8 weights and 8 biases in, 8 weights and 1 bias out
+# --8<-- [end:quiz_parameters]
+
+# --8<-- [start:quiz_trained]
+winner = "built by hand" if built_err < trained_err else "trained by Adam"
+print(f"32 units, lower maximum error: {winner}")
+assert winner == "built by hand"
+# --8<-- [end:quiz_trained]

@@ -308,3 +308,39 @@ torch.testing.assert_close(w_decay, ridge, rtol=1e-4, atol=1e-4)  # 400 steps co
 print(f"without / with weight decay: |w| {w_plain.norm():.2f} / {w_decay.norm():.2f},"
       f" train MSE {train_plain:.2f} / {train_decay:.2f}, validation MSE {valid_plain:.2f} / {valid_decay:.2f}")
 # --8<-- [end:overfit]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_factor]
+w = torch.tensor([1.0, -2.0, 4.0], device=device, requires_grad=True)
+(0.1 * (w**2).sum()).backward()  # the notes' penalty wd · Σ w², with wd = 0.1
+matching = w.grad / w.detach()  # weight_decay=λ adds λ w to the gradient, so λ = gradient / w
+print(f"weight_decay={matching.mean():.1f}")
+torch.testing.assert_close(matching, torch.full_like(matching, 0.2))  # 2 · wd, not wd
+# --8<-- [end:quiz_factor]
+
+# --8<-- [start:quiz_step]
+layer = nn.Linear(2, 1).to(device)
+opt = torch.optim.SGD(layer.parameters(), lr=0.1, weight_decay=0.5)
+for p in layer.parameters():  # the weights and the bias
+    nn.init.constant_(p, 2.0)
+    p.grad = torch.zeros_like(p)  # no gradient from the data: only the decay acts
+opt.step()  # θ ← θ - lr (0 + λ θ) = (1 - lr λ) θ
+print(f"weight {layer.weight[0, 0]:.2f}, bias {layer.bias[0]:.2f}")
+assert all(torch.allclose(p, torch.full_like(p, 1.9)) for p in layer.parameters())  # the bias decays too
+# --8<-- [end:quiz_step]
+
+# --8<-- [start:quiz_adam]
+adam = torch.cat([shrink_without_data(torch.optim.Adam, wd) for wd in (1e-4, 1e-1)])  # 50 steps, lr 0.01
+adamw = torch.cat([shrink_without_data(torch.optim.AdamW, wd) for wd in (1e-4, 1e-1)])
+print(f"Adam: {adam[0]:.2f}, {adam[1]:.2f}; AdamW: {adamw[0]:.2f}, {adamw[1]:.2f}")
+assert abs(adam[0] - adam[1]) < 1e-2 * adam[0]  # L2 inside Adam: λ cancels out of m̂ / √v̂
+assert adamw[1] < adamw[0] - 0.04  # decoupled decay: a 1000 times larger λ shrinks more
+# --8<-- [end:quiz_adam]
+
+# --8<-- [start:quiz_default]
+param = torch.zeros(1, device=device, requires_grad=True)
+adam_wd = torch.optim.Adam([param]).defaults["weight_decay"]
+adamw_wd = torch.optim.AdamW([param]).defaults["weight_decay"]
+print(f"Adam {adam_wd:g}, AdamW {adamw_wd:g}")
+assert adam_wd == 0 and adamw_wd == 1e-2  # AdamW decays unless told otherwise
+# --8<-- [end:quiz_default]

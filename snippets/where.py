@@ -171,3 +171,34 @@ print(f"where(x > 0, x.sqrt(), 0) gradient at x = -4, -1, 0, 1, 4: NaN NaN NaN, 
       f"fixed: {', '.join(f'{g:.3f}' for g in x.grad)}")
 print(f"all torch.where checks passed on {device.type}")
 # --8<-- [end:summary]
+
+# Check yourself: each answer on the page is checked against what these lines print.
+# --8<-- [start:quiz_shape]
+four_targets = torch.tensor([1, 0, 1, 0], device=device)  # shape (4,)
+preds = torch.rand(4, 1, device=device)                   # one output unit: shape (4, 1)
+picked = torch.where(four_targets == 1, 1 - preds, preds)
+print(picked.shape)
+assert picked.shape == (4, 4)                             # (4,) against (4, 1): every pair
+assert torch.equal(picked[:, 0], 1 - preds[:, 0]) and torch.equal(picked[:, 1], preds[:, 0])  # column j: target j
+# --8<-- [end:quiz_shape]
+
+# --8<-- [start:quiz_sigmoid]
+four_sevens = torch.zeros(4, dtype=torch.long, device=device)  # target 0 for all four
+raw_scores = torch.tensor([-6.0, 1.0, 1.0, 1.0], device=device)  # one very right, three wrong
+without, with_sigmoid = loss_without_sigmoid(raw_scores, four_sevens), mnist_loss(raw_scores, four_sevens)
+print(f"without sigmoid {without:.2f}, with sigmoid {with_sigmoid:.2f}")
+assert without < 0 < 0.5 < with_sigmoid                   # "better than perfect", then honest
+# --8<-- [end:quiz_sigmoid]
+
+# --8<-- [start:quiz_nan]
+t = torch.tensor([-1.0, 4.0], device=device, requires_grad=True)
+torch.where(t > 0, t.sqrt(), 0.0).sum().backward()  # sqrt(-1) is computed too, then not selected
+print(t.grad.tolist())
+assert t.grad[0].isnan() and t.grad[1] == 0.25      # 0 * NaN = NaN; 1 / (2 sqrt 4) = 0.25
+# --8<-- [end:quiz_nan]
+
+# --8<-- [start:quiz_indices]
+found = torch.where(torch.tensor([0, 3, 0, 5], device=device) > 0)  # one argument
+print(f"a tuple of {len(found)} tensor: {found[0].tolist()}")
+assert isinstance(found, tuple) and found[0].tolist() == [1, 3]  # positions, not values
+# --8<-- [end:quiz_indices]

@@ -23,6 +23,7 @@ import os
 import random
 import re
 import signal
+import textwrap
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ import pytest_socket
 from mkdocs.config import load_config
 from mkdocs.utils.meta import get_data
 from pytest_codeblocks import extract_from_buffer
+
+from machinery.questions import ANSWER_MARK, Question, questions
 
 ROOT = Path(os.environ.get("NOTES_ROOT", Path(__file__).resolve().parent.parent))
 DOCS = ROOT / "docs"
@@ -563,6 +566,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
     namespace = {"__name__": "__main__", "__file__": str(page)}
     output = io.StringIO()
     run, skipped, block_runs = 0, [], []
+    printed = {}  # fence start -> what that block printed, for the check-yourself answers
 
     def origin_text(index):
         """`docs/page.md:LINE`, and `(from snippets/x.py:LINE)` for included code."""
@@ -602,6 +606,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
                 if raises is not None and isinstance(error, raises):
                     run += 1
                     block_runs.append(BlockRun(captured.getvalue(), uses))
+                    printed[block.fence.start] = captured.getvalue()
                     continue
                 frame = innermost(error, filename)
                 index = block.lines[frame.lineno - 1] if frame else block.fence.start
@@ -631,13 +636,35 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
                     )
             run += 1
             block_runs.append(BlockRun(captured.getvalue(), uses))
+            printed[block.fence.start] = captured.getvalue()
 
+    check_answers(questions(lines), printed, origin_text)
     if run == 0 and not prose_only:
         raise PageError(
             f"{page_rel}: no Python block was executed. Add one, or list the page in {rel(PROSE_ONLY_FILE)}"
             + ("\n" + "\n".join(skipped) if skipped else "")
         )
     return PageRun(page_rel, run, skipped, output.getvalue(), block_runs, blocks_fingerprint(blocks))
+
+
+def check_answers(found: list[Question], printed: dict[int, str], origin_text) -> None:
+    """A question's answer is only as good as the code under it: every code span in its
+    **Answer:** paragraph must appear in what the blocks inside the question printed."""
+    for q in found:
+        where = origin_text(q.start)
+        outputs = [text for start, text in printed.items() if q.start < start < q.end]
+        if q.answer_line is None:
+            raise PageError(f'{where}: question "{q.title}" has no paragraph starting {ANSWER_MARK}')
+        if not q.claims:
+            raise PageError(f"{origin_text(q.answer_line)}: the answer states no `value` in backticks for its code to check")
+        if not outputs:
+            raise PageError(f'{where}: question "{q.title}" has no executed Python block computing its answer')
+        shown = "".join(outputs)
+        for claim in q.claims:
+            if claim not in shown:
+                raise PageError(
+                    f"{origin_text(q.answer_line)}: the answer says `{claim}`, but the question's code printed:\n"
+                    + textwrap.indent(shown.rstrip() or "(nothing)", "    "))
 
 
 def run_snippet(path: Path, root: Path = ROOT) -> str:

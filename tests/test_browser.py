@@ -216,3 +216,28 @@ def test_tour_fails_a_page_that_instant_navigation_reloads(page):
     assert report["reached"] == "full" and not problems_of(first, report), report
     report = visit(page, second)
     assert "console errors ['instant navigation to this page reloaded it in full']" in problems_of(second, report)
+
+
+def test_opening_a_question_reveals_its_answer_and_the_code_that_computes_it(page):
+    page.goto("tensors/broadcasting/", wait_until="load")
+    question = page.locator("details.question").filter(has_text="torch.ones(4, 1) + torch.ones(3)").first
+    answer = question.locator("p", has_text="Answer:")
+    assert not answer.is_visible()  # hidden until the learner has made a guess
+    question.locator("summary").click()
+    assert answer.is_visible() and "torch.Size([4, 3])" in answer.inner_text()
+    assert "torch.Size([4, 3])" in question.locator(".notes-output").inner_text()  # what the code printed
+
+
+def test_review_sheet_prints_every_answer_without_navigation(page):
+    page.goto("review/", wait_until="load")
+    wait_until_rendered(page)
+    questions = page.locator("details.question")
+    assert questions.count() >= 90
+    assert page.evaluate("[...document.querySelectorAll('details.question')].every(d => !d.open)")
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # what the browser does before printing
+    assert page.evaluate("[...document.querySelectorAll('details.question')].every(d => d.open)")
+    assert not page.locator(".md-header").is_visible() and not page.locator(".md-sidebar--primary").is_visible()
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert page.evaluate("[...document.querySelectorAll('details.question')].every(d => !d.open)")
+    page.emulate_media(media="screen")

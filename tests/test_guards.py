@@ -319,6 +319,7 @@ def scratch_build(tmp_path: Path, pages: dict[str, str]) -> subprocess.Completed
     strict) but holds only a home page and the planted pages, so the build takes seconds."""
     copy = tmp_path / "project"
     shutil.copytree(ROOT / "hooks", copy / "hooks")
+    shutil.copytree(ROOT / "overrides", copy / "overrides")  # mkdocs.yml's theme custom_dir
     (copy / "snippets").mkdir()  # mkdocs.yml watches it
     for name in ("javascripts", "stylesheets"):
         shutil.copytree(ROOT / "docs" / name, copy / "docs" / name)
@@ -374,6 +375,21 @@ def test_strict_build_fails_on_missing_include(tmp_path):
     assert "does_not_exist.py" in log and "could not be found" in log, log
 
 
+def test_strict_build_fails_on_a_concept_page_without_questions_or_a_notebook_without_its_entry(tmp_path):
+    """hooks/vocabulary.py: a concept page lists the questions it answers (front matter `questions:`),
+    a notebook has its description and tags in hooks/notebooks.yml."""
+    result = scratch_build(tmp_path, {
+        "planted/asks.md": "---\nprerequisites: []\nquestions:\n  - One?\n  - Two?\n  - Three?\n---\n\n# Asks\n",
+        "planted/silent.md": "---\nprerequisites: []\n---\n\n# Silent\n",
+        "planted/unlisted.ipynb": planted_notebook("# Unlisted\n\nNo entry in the table."),
+    })
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log
+    assert "'planted/silent.md' lists no questions" in log, log
+    assert "'planted/unlisted.ipynb' has no entry in hooks/notebooks.yml" in log, log
+    assert "planted/asks.md' lists" not in log, log
+
+
 def test_notebook_with_stored_outputs_or_a_failing_cell_is_refused(tmp_path):
     import nbformat
     import test_notebooks
@@ -411,3 +427,33 @@ def test_strict_build_fails_on_a_notebook_cell_that_raises_or_shows_an_error(tmp
     assert "In[2]" in log, log  # the second code cell, as Jupyter numbers it
     assert "notebook 'planted/figure.ipynb' code cell 1 shows an error: ValueError" in log, log
     assert "notebook 'planted/noisy.ipynb' code cell 1 prints to stderr" in log and "planted library noise" in log, log
+
+
+def test_an_answer_its_code_does_not_print_fails_naming_the_answer_line(scratch):
+    write(scratch / "snippets/planted_quiz.py", """
+        import torch
+
+        torch.manual_seed(0)
+        shape = (torch.ones(4, 1, device="cpu") + torch.ones(3, device="cpu")).shape
+        print(shape)
+    """)
+    page = write(scratch / "docs" / "quiz.md", """
+        # Quiz
+
+        ## Check yourself
+
+        ??? question "What shape is `torch.ones(4, 1) + torch.ones(3)`?"
+            **Answer:** `torch.Size([3, 4])`.
+
+            ```python
+            --8<-- "snippets/planted_quiz.py"
+            ```
+    """)
+    message = page_error(scratch, page)
+    assert "docs/quiz.md:6: the answer says `torch.Size([3, 4])`" in message
+    assert "torch.Size([4, 3])" in message  # what the code printed, for the author to compare
+    # The same page with the true answer runs; an answer with no code under it does not.
+    page.write_text(page.read_text().replace("[3, 4]", "[4, 3]"))
+    run_page(page, scratch)
+    page.write_text(page.read_text().replace('--8<-- "snippets/planted_quiz.py"', "").replace("```python\n", "```text\n"))
+    assert "has no executed Python block computing its answer" in page_error(scratch, page)

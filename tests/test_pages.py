@@ -4,7 +4,9 @@ import warnings
 
 import pytest
 
-from harness import markdown_pages, or_fail, rel, run_page, within_cpu_budget
+from harness import DOCS, markdown_pages, or_fail, rel, run_page, within_cpu_budget
+from machinery.inventory import is_concept
+from machinery.questions import ANSWER_MARK, CHECK_YOURSELF, MISCONCEPTION, questions
 
 PAGES = markdown_pages()
 
@@ -20,3 +22,21 @@ def test_page(page, record_property):
     record_property("skipped_blocks", len(result.blocks_skipped))
     record_property("notes_page_cpu_s", (rel(page), round(seconds, 2)))
     record_property("verified", (rel(page), {"code": result.code, "blocks": [vars(b) for b in result.blocks]}))
+
+
+CONCEPT_PAGES = [p for p in PAGES if is_concept(rel(p, DOCS))]
+
+
+@pytest.mark.parametrize("page", CONCEPT_PAGES, ids=[rel(p) for p in CONCEPT_PAGES])
+def test_check_yourself(page):
+    """Each concept page ends its lesson with questions a learner answers before opening them: at least
+    three, each with an **Answer:** whose values its own code prints (checked when the page runs, above),
+    one of them aimed at the page's misconception."""
+    found = questions(page.read_text(encoding="utf-8").splitlines())
+    asked = [q for q in found if q.section == CHECK_YOURSELF]
+    where = rel(page)
+    assert len(asked) >= 3, f"{where}: '## {CHECK_YOURSELF}' has {len(asked)} questions (`??? question`), needs 3"
+    for q in asked:
+        assert q.answer_line is not None and q.claims, f'{where}:{q.start + 1}: "{q.title}" needs a {ANSWER_MARK} `value`'
+    assert any(MISCONCEPTION in q.classes for q in asked), (
+        f"{where}: no check-yourself question is marked `??? question {MISCONCEPTION} \"...\"`")

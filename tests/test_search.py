@@ -1,17 +1,40 @@
 """Search as a learner uses it, in headless Chromium: type a question, read the top results.
-The queries are the project's copy of the team's search-queries.tsv (query, regex the page's URL
-path or title must match)."""
+
+tests/search-queries.tsv holds the learners' queries: `query`, `expect` (a regex the result page's
+URL path must match: the page that answers it, or the two pages that both do), `half` and `source`
+(`original`: the 30 queries search was first tuned on; `issue`, `seeds`, `page`: added in issue 13,
+from the issue, from learners' notes in the team's seeds, or written for a page). Each query's half
+was fixed before any tuning by a hash of its text (half_rule below, checked by the suite): search is
+tuned on the `tuned` half only (the 30 originals belong there, as they were tuned on before), and the
+`reported` half measures how search does on queries nobody tuned it for. A query never moves from
+reported to tuned: the rule would refuse it."""
 
 import csv
+import hashlib
+import json
 import re
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
-from harness import ROOT
+from harness import DOCS, ROOT, url_path
 
 QUERIES = Path(__file__).with_name("search-queries.tsv")
 SCREENSHOTS = ROOT / "build" / "screenshots"  # for review; build/ is not committed
+
+# Targets (issue 13): on the reported half, the expected page is in the top three for 95% of the
+# queries and first for 80%; on the tuned half, in the top three for every query.
+REPORTED_HIT3, REPORTED_HIT1, TUNED_HIT3 = 0.95, 0.80, 1.0
+
+
+def half_rule(query: str) -> str:
+    """The half a new query belongs to, from its text alone: first byte of its SHA-256 even or odd."""
+    return "tuned" if hashlib.sha256(query.encode("utf-8")).digest()[0] % 2 == 0 else "reported"
+
+
+def learner_queries() -> list[dict]:
+    with open(QUERIES, encoding="utf-8", newline="") as f:  # queries may hold quotes: no quoting
+        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 SETTLED_RESULTS = """async () => {
@@ -26,46 +49,137 @@ SETTLED_RESULTS = """async () => {
     return links().map(a => [a.href, a.querySelector('article h1, article h2')?.innerText ?? '']);
 }"""
 
+META = "document.querySelector('.md-search-result__meta')?.textContent ?? ''"
+
 
 def search(page, query: str):
-    """Enter a query as a reader does; return ([(path, title), ...] one per page, seconds to results)."""
+    """Enter a query as a reader does; return ([(path, title, href), ...] one per page, seconds to results)."""
     box = page.locator(".md-search__input")
     if not box.is_visible():
         page.keyboard.press("/")  # Material's shortcut opens and focuses the search box
+    # Clear first and wait for the empty state, so the previous query's results cannot pass for these.
     box.fill("")
+    box.press("End")  # search listens for key releases
+    page.wait_for_function(f"!/matching/i.test({META})")
     started = time.perf_counter()
     box.fill(query)  # a paste, then the key release that search listens for
     box.press("End")
-    page.wait_for_function("/matching/i.test(document.querySelector('.md-search-result__meta')?.textContent)")
+    page.wait_for_function(f"/matching/i.test({META})")  # "3 matching documents" or "No matching documents"
     elapsed = time.perf_counter() - started
     # The worker answers each keystroke; wait until the list stops changing (one call, in the page).
     shown = page.evaluate(SETTLED_RESULTS)
     results = []  # one entry per page, in the order a reader sees them
     for href, title in shown:
         path = urlparse(href).path
-        if all(path != seen for seen, _ in results):
-            results.append((path, title))
+        if all(path != seen for seen, _, _ in results):
+            results.append((path, title, href))
     return results, elapsed
 
 
-def test_learners_queries_find_their_page_in_the_top_three(page, record_property):
-    with open(QUERIES, encoding="utf-8") as f:
-        queries = list(csv.DictReader(f, delimiter="\t"))
+def test_query_set_is_large_split_by_the_rule_and_names_real_pages():
+    queries = learner_queries()
+    assert len(queries) >= 150
+    assert len({q["query"].lower() for q in queries}) == len(queries), "a query is listed twice"
+    wrong = [q["query"] for q in queries
+             if q["half"] != ("tuned" if q["source"] == "original" else half_rule(q["query"]))]
+    assert not wrong, f"queries whose half is not the one HALF_RULE gives: {wrong}"
+    assert {q["source"] for q in queries} <= {"original", "issue", "seeds", "page"}
+    assert sum(q["source"] == "original" for q in queries) == 30, "the originals are the 30 of before issue 13"
+    paths = ["/" + url_path(p) for p in sorted(DOCS.rglob("*.md")) + sorted(DOCS.rglob("*.ipynb"))]
+    for q in queries:  # every alternative in `expect` is some page, so a typo cannot hide a miss
+        for alternative in q["expect"].split("|"):
+            assert any(re.search(alternative, path) for path in paths), (q["query"], alternative)
+
+
+def test_index_holds_key_terms_and_leaves_out_pages_that_gather_others(site):
+    """hooks/search.py and front matter: the Tags page is not indexed, the review sheet only by its
+    introduction, each page's entry has its key terms, and no title keeps a notebook's "¶"."""
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    locations = [doc["location"] for doc in index["docs"]]
+    assert not [place for place in locations if place.startswith("tags/")]
+    assert "review/" in locations and not [place for place in locations if place.startswith("review/#")]
+    assert "keys" in index["config"]["fields"]
+    pages = {doc["location"]: doc for doc in index["docs"] if "#" not in doc["location"]}
+    assert all(pages[url_path(p)].get("keys") for p in sorted(DOCS.glob("*/*.md"))), "a page without key terms"
+    assert not [doc["title"] for doc in index["docs"] if "¶" in doc["title"]]
+
+
+def test_learners_queries_find_their_page(page, record_property):
+    """hit@1, hit@3 and mean reciprocal rank (of the expected page among the ten results Material shows
+    before the reader scrolls; 0 when not there) per half."""
+    queries = learner_queries()
     page.goto("", wait_until="networkidle")
-    top1 = top3 = 0
-    misses, timings = [], []
+    figures = {half: {"n": 0, "hit1": 0, "hit3": 0, "rr": 0.0, "misses": []} for half in ("tuned", "reported")}
+    timings = []
     for row in queries:
         results, elapsed = search(page, row["query"])
         timings.append(elapsed)
         expect = re.compile(row["expect"], re.IGNORECASE)
-        hits = [bool(expect.search(path) or expect.search(title)) for path, title in results[:3]]
-        top1 += hits[:1] == [True]
-        top3 += any(hits)
-        if not any(hits):
-            misses.append(f"{row['query']!r} (expects /{row['expect']}/): got {results[:3]}")
-    record_property("notes_search", f"top-1 {top1}/{len(queries)}, top-3 {top3}/{len(queries)}, "
-                    f"median query-to-results {sorted(timings)[len(timings) // 2] * 1000:.0f} ms")
-    assert not misses, "queries whose page is not in the top three:\n" + "\n".join(misses)
+        rank = next((i + 1 for i, (path, _, _) in enumerate(results) if expect.search(path)), None)
+        half = figures[row["half"]]
+        half["n"] += 1
+        half["hit1"] += rank == 1
+        half["hit3"] += rank is not None and rank <= 3
+        half["rr"] += 1 / rank if rank else 0.0
+        if not rank or rank > 3:
+            half["misses"].append(f"{row['query']!r} (expects /{row['expect']}/, rank {rank}): "
+                                  f"got {[path for path, _, _ in results[:3]]}")
+    lines = []
+    for name, half in figures.items():
+        n = half["n"]
+        lines.append(f"{name} half ({n} queries): hit@1 {half['hit1'] / n:.1%}, hit@3 {half['hit3'] / n:.1%}, "
+                     f"MRR {half['rr'] / n:.3f}")
+    median = sorted(timings)[len(timings) // 2] * 1000
+    record_property("notes_search", "; ".join(lines) + f"; median query-to-results {median:.0f} ms")
+    tuned, reported = figures["tuned"], figures["reported"]
+    problems = [f"console errors: {page.console_errors}"] if page.console_errors else []
+    if tuned["hit3"] < TUNED_HIT3 * tuned["n"]:
+        problems.append("tuned half below 100% hit@3:\n  " + "\n  ".join(tuned["misses"]))
+    if reported["hit3"] < REPORTED_HIT3 * reported["n"] or reported["hit1"] < REPORTED_HIT1 * reported["n"]:
+        problems.append("reported half below its targets (hit@3 >= 95%, hit@1 >= 80%); misses:\n  "
+                        + "\n  ".join(reported["misses"]))
+    assert not problems, "\n".join(lines) + "\n" + "\n".join(problems)
+
+
+WORDS_UNDER_MARKS = """() => [...document.querySelectorAll('article mark[data-md-highlight]')].map(mark => {
+    // The text just before and after the mark, within the same parent: a letter or digit
+    // there means the mark cuts a word.
+    let before = '', after = '';
+    for (let n = mark.previousSibling; n && before.length < 1; n = n.previousSibling) before = n.textContent + before;
+    for (let n = mark.nextSibling; n && after.length < 1; n = n.nextSibling) after += n.textContent;
+    return [before.slice(-1), mark.textContent, after.slice(0, 1)];
+})"""
+
+
+def test_after_a_search_only_whole_words_are_highlighted(page):
+    """The query travels to the page as ?h=...; only whole words are marked there: no stop word,
+    no letter inside a word (Material marks every occurrence of each query fragment otherwise)."""
+    page.goto("", wait_until="networkidle")
+    for query, expect, word in [("what is a gradient", "training/autograd/", "gradient"),
+                                ("move a tensor to cuda", "tensors/gpus-and-devices/", "cuda")]:
+        results, _ = search(page, query)
+        href = next(href for path, _, href in results if expect in path)
+        highlight = parse_qs(urlparse(href).query).get("h", [""])[0].lower().split()
+        assert word in highlight and not {"what", "is", "a", "to"} & set(highlight), highlight
+        page.goto(href, wait_until="networkidle")
+        page.wait_for_selector("article mark[data-md-highlight]")
+        marks = page.evaluate(WORDS_UNDER_MARKS)
+        fragments = [m for m in marks if re.match(r"\w", m[0]) or re.match(r"\w", m[2])]
+        assert not fragments, f"{query!r}: marks that cut a word (before, mark, after): {fragments[:10]}"
+        marked = {m[1].lower() for m in marks}
+        assert any(word in m for m in marked), marked
+        assert marked <= {w for w in marked if len(w) > 2}, f"short words marked: {marked}"
+        if word == "gradient":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / "search-highlight.png")
+
+
+def test_suggestions_still_complete_the_last_word(page):
+    """Material's suggestion (accepted with the right arrow) survives the rewritten query."""
+    page.goto("", wait_until="networkidle")
+    search(page, "gradient desc")
+    page.wait_for_function("(document.querySelector('.md-search__suggest')?.textContent ?? '').length > 13")
+    assert page.locator(".md-search__suggest").text_content() == "gradient descent"
 
 
 def test_screenshots_for_review(page):

@@ -298,19 +298,181 @@ def test_linked_from_lists_exactly_the_pages_whose_links_reach_the_page(site):
     assert not problems, "\n".join(problems)
 
 
+def tagged_pages() -> dict[str, list[str]]:
+    """{tag: [page, ...]} over the Markdown pages' front matter and the notebooks' table (hooks/notebooks.yml)."""
+    from mkdocs.utils.meta import get_data
+
+    from machinery.vocabulary import NOTEBOOK_PAGES, notebook_pages
+
+    pages = {}
+    for source in sorted(DOCS.rglob("*.md")):
+        for tag in get_data(source.read_text(encoding="utf-8"))[1].get("tags") or []:
+            pages.setdefault(tag, []).append(source.relative_to(ROOT).as_posix())
+    for name, entry in sorted(notebook_pages().items()):
+        for tag in entry.get("tags") or []:
+            pages.setdefault(tag, []).append(f"{NOTEBOOK_PAGES.relative_to(ROOT)}: {name}")
+    return pages
+
+
 def test_one_spelling_per_tag():
     """A tag spelt two ways splits its pages on the tags page: 'SGD' and 'sgd', 'epoch' and 'epochs'.
     Tags that are the same word up to case, hyphens, spaces or a plural 's' must be one tag."""
-    from mkdocs.utils.meta import get_data
-
     spellings = {}
-    for source in sorted(DOCS.rglob("*.md")):
-        for tag in get_data(source.read_text(encoding="utf-8"))[1].get("tags") or []:
-            key = re.sub(r"[\s_-]+", "", tag.lower()).removesuffix("s")
-            spellings.setdefault(key, {}).setdefault(tag, []).append(source.relative_to(ROOT).as_posix())
+    for tag, pages in tagged_pages().items():
+        key = re.sub(r"[\s_-]+", "", tag.lower()).removesuffix("s")
+        spellings.setdefault(key, {})[tag] = pages
     split = {key: found for key, found in spellings.items() if len(found) > 1}
     assert not split, "one tag, several spellings (pick one): " + "; ".join(
         ", ".join(f"{tag!r} on {pages}" for tag, pages in found.items()) for found in split.values())
+
+
+TAG_VOCABULARY = ROOT / "tests" / "tags.tsv"  # tag, what its pages share, why it may stand on one page
+
+
+def test_tags_are_one_small_vocabulary():
+    """Every tag is in tests/tags.tsv, with what its pages share, and every listed tag is used. A tag on
+    one page gathers nothing on the tags page: it is merged into a broader tag, or tags.tsv says why
+    it stands alone (column `alone`)."""
+    import csv
+
+    with open(TAG_VOCABULARY, encoding="utf-8", newline="") as f:
+        vocabulary = {row["tag"]: row for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)}
+    used = tagged_pages()
+    problems = [f"tag {tag!r} (on {pages}) is not in {TAG_VOCABULARY.relative_to(ROOT)}: use a listed tag, "
+                "or add it with what its pages share" for tag, pages in used.items() if tag not in vocabulary]
+    problems += [f"{TAG_VOCABULARY.relative_to(ROOT)} lists {tag!r}, which no page carries"
+                 for tag in vocabulary if tag not in used]
+    problems += [f"{TAG_VOCABULARY.relative_to(ROOT)}: {tag!r} does not say what its pages share"
+                 for tag, row in vocabulary.items() if not (row["gathers"] or "").strip()]
+    problems += [f"tag {tag!r} is on one page only ({pages[0]}): merge it into a broader tag, or say in "
+                 f"{TAG_VOCABULARY.relative_to(ROOT)} (column `alone`) why it stands alone"
+                 for tag, pages in used.items()
+                 if len(pages) == 1 and tag in vocabulary and not (vocabulary[tag]["alone"] or "").strip()]
+    assert not problems, "\n".join(problems)
+
+
+def search_index(site: Path) -> dict:
+    return json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+
+
+def test_concept_pages_show_the_questions_they_answer_in_their_own_search_entry(site):
+    """Front matter `questions:` (3 to 6), `aka:` and `code:`, shown under the title (hooks/vocabulary.py),
+    before the first section: the search index files them with the page's own entry, not a section."""
+    import html
+
+    from mkdocs.utils.meta import get_data
+
+    from machinery.vocabulary import problems as vocabulary_problems
+
+    def plain(fragment: str) -> str:
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+    entries = {doc["location"]: plain(doc["text"]) for doc in search_index(site)["docs"]}
+    problems = []
+    for source in concept_pages():
+        name = source.relative_to(ROOT)
+        meta = get_data(source.read_text(encoding="utf-8"))[1]
+        problems += [f"{name}: {problem}" for problem in vocabulary_problems(meta)]
+        page = built_page(site, source).read_text(encoding="utf-8")
+        block = re.search(r'<details class="abstract notes-questions">(.*?)</details>', page, re.S)
+        shown = [plain(q) for q in re.findall(r"<li>(.*?)</li>", block.group(1) if block else "", re.S)]
+        if shown != [" ".join(q.split()) for q in meta.get("questions") or []]:
+            problems.append(f"{name}: the page shows the questions {shown}, "
+                            f"its front matter lists {meta.get('questions')}")
+        aka = re.search(r'<p class="notes-aka">(.*?)</p>', page, re.S)
+        said = plain(aka.group(1)) if aka else ""
+        unsaid = [w for w in (meta.get("aka") or []) + (meta.get("code") or []) if " ".join(w.split()) not in said]
+        if unsaid:
+            problems.append(f"{name}: the 'Also called' line lacks {unsaid}")
+        own = entries.get(url_path(source), "")
+        unindexed = [w for w in shown + ([said] if said else []) if w not in own]
+        if unindexed:
+            problems.append(f"{name}: not in the page's own search entry: {unindexed}")
+    assert not problems, "\n".join(problems)
+
+
+def test_notebook_pages_have_description_tags_and_a_place_on_the_tags_page(site):
+    """Notebooks have no front matter: hooks/notebooks.yml gives each a description and tags, which the
+    built page carries (meta description, tag links, search index) and the tags page lists."""
+    import html
+
+    from machinery.vocabulary import NOTEBOOK_PAGES, notebook_pages
+
+    table = notebook_pages()
+    notebooks = {n.name: n for n in DOCS.rglob("*.ipynb")}
+    table_name = NOTEBOOK_PAGES.relative_to(ROOT)
+    problems = [f"{table_name} has no entry for {name}" for name in notebooks if name not in table]
+    problems += [f"{table_name} names {name}, which is no notebook in docs/" for name in table if name not in notebooks]
+    tags_page = (site / "tags" / "index.html").read_text(encoding="utf-8")
+    listed = {}  # tag -> addresses the tags page lists under it
+    for section in tags_page[tags_page.find("<article"):tags_page.find("</article>")].split('<h2 id="tag:')[1:]:
+        tag = html.unescape(re.search(r'<span class="md-tag">(.*?)</span>', section).group(1))
+        listed[tag] = set(re.findall(r'<a href="([^"#]+)">', section))
+    docs = search_index(site)["docs"]
+    for name, entry in table.items():
+        if name not in notebooks:
+            continue
+        page = built_page(site, notebooks[name]).read_text(encoding="utf-8")
+        description = re.search(r'<meta name="description" content="([^"]*)"', page)
+        if not description or html.unescape(description.group(1)) != entry["description"]:
+            problems.append(f"{name}: meta description is {description and description.group(1)!r}")
+        shown = {html.unescape(t) for t in re.findall(r'class="md-tag"[^>]*>([^<]*)</a>', page)}
+        if shown != set(entry["tags"]):
+            problems.append(f"{name}: the page shows the tags {sorted(shown)}, the table gives {entry['tags']}")
+        absent = [tag for tag in entry["tags"] if f"../{url_path(notebooks[name])}" not in listed.get(tag, ())]
+        if absent:
+            problems.append(f"{name}: the tags page does not list it under {absent}")
+        own = [d for d in docs if d["location"] == url_path(notebooks[name])]
+        if not own or own[0].get("tags") != entry["tags"] or own[0].get("boost", 1) != entry.get("boost", 1):
+            problems.append(f"{name}: its search entry has tags {own and own[0].get('tags')}, "
+                            f"boost {own and own[0].get('boost')}")
+    assert not problems, "\n".join(problems)
+
+
+def test_glossary_terms_have_unique_anchors_and_links_to_them_resolve(site):
+    """Every term of the glossary has an id ({#id} after the term); every link to a glossary anchor,
+    from any built page, names one of them."""
+    import html
+
+    glossary = (site / "glossary" / "index.html").read_text(encoding="utf-8")
+    terms = re.findall(r"<dt(?P<attrs>[^>]*)>(?P<term>.*?)</dt>", glossary, re.S)
+    written = len(re.findall(r"^\S.*\n:   ", (DOCS / "glossary.md").read_text(encoding="utf-8"), re.M))
+    assert len(terms) == written > 0, f"{written} terms in docs/glossary.md, {len(terms)} built"
+    ids = [re.search(r'\bid="([^"]+)"', attrs) for attrs, _ in terms]
+    problems = [f"glossary term {html.unescape(term)!r} has no anchor: write `{{#id}}` after it"
+                for (_, term), found in zip(terms, ids) if not found]
+    anchors = [found.group(1) for found in ids if found]
+    twice = sorted({a for a in anchors if anchors.count(a) > 1})
+    problems += [f"two glossary terms have the anchor #{a}" for a in twice]
+    target = (site / "glossary" / "index.html").resolve()
+    for page in html_pages(site):
+        for href, anchor in re.findall(r'<a [^>]*href="([^"#]*)#([^"]+)"', page.read_text(encoding="utf-8")):
+            if href and local_file(site, page, href) == target and anchor not in anchors and anchor != "glossary":
+                problems.append(f"{page.relative_to(site)} links to glossary#{anchor}, which is no term")
+    assert not problems, "\n".join(problems)
+
+
+def test_footer_previous_and_next_follow_the_reading_path_of_the_home_page(site):
+    """hooks/reading_path.py: on the path of the home page's "Start here", each page's footer leads to
+    the page before and the page after it; the home page's "Next" is the first page."""
+    from machinery.reading_path import reading_path
+
+    path = ["index.md"] + reading_path(DOCS / "index.md")
+    assert len(path) > 10, path
+
+    def footer(source: str) -> dict[str, Path]:
+        built = built_page(site, DOCS / source)
+        links = re.findall(r'<a href="([^"]+)" class="md-footer__link md-footer__link--(prev|next)"',
+                           built.read_text(encoding="utf-8"))
+        return {side: local_file(site, built, href).resolve() for href, side in links}
+
+    problems = []
+    for before, after in zip(path, path[1:]):
+        if footer(before).get("next") != built_page(site, DOCS / after).resolve():
+            problems.append(f"{before}: 'Next' does not lead to {after}")
+        if footer(after).get("prev") != built_page(site, DOCS / before).resolve():
+            problems.append(f"{after}: 'Previous' does not lead to {before}")
+    assert not problems, "\n".join(problems)
 
 
 def test_notebook_pages_are_named_by_their_heading(site):
@@ -359,3 +521,106 @@ def test_prerequisites_are_pages_in_an_order_that_can_be_learnt(site):
     circles = {frozenset(found): found for n in needs if (found := circle(n))}  # one report per circle
     problems += [f"prerequisites lead in a circle: {' -> '.join(found)}" for found in circles.values()]
     assert not problems, "\n".join(problems)
+
+
+def test_home_page_map_has_a_box_per_concept_page_and_an_arrow_per_prerequisite(site):
+    """The map under "Start here" (hooks/links.py draws it from the front matter): one box per concept page,
+    linking to it, and one arrow per prerequisite, from the prerequisite's box to the page's box."""
+    import xml.etree.ElementTree as ET
+
+    from mkdocs.utils.meta import get_data
+
+    home = site / "index.html"
+    html = home.read_text(encoding="utf-8")
+    start = html.find('<h2 id="start-here">')
+    section = html[start:html.find("<h2", start + 1)]
+    found = re.search(r'<figure class="concept-map"[^>]*>\s*(<svg.*?</svg>)', section, re.S)
+    assert start >= 0 and found, "the home page has no concept map under 'Start here'"
+    svg, tag = ET.fromstring(found.group(1)), "{http://www.w3.org/2000/svg}"
+    concept = {s.relative_to(DOCS).as_posix(): s for s in concept_pages()}
+    page_of = {built_page(site, source).resolve(): name for name, source in concept.items()}
+    boxes, problems = {}, []
+    for link in svg.iter(f"{tag}a"):
+        name = page_of.get(local_file(site, home, link.get("{http://www.w3.org/1999/xlink}href")))
+        rect = link.find(f"{tag}rect")
+        boxes.setdefault(name, []).append([float(rect.get(k)) for k in ("x", "y", "width", "height")])
+    problems += [f"{len(boxes.get(name, []))} boxes link to docs/{name}, one expected"
+                 for name in concept if len(boxes.get(name, [])) != 1]
+    problems += [f"{len(boxes[None])} boxes link to no concept page"] if None in boxes else []
+
+    def touches(box, x, y):  # (x, y) lies on the box's outline
+        left, top, width, height = box
+        return (min(abs(x - left), abs(x - left - width)) <= 0.5 and top - 0.5 <= y <= top + height + 0.5
+                or min(abs(y - top), abs(y - top - height)) <= 0.5 and left - 0.5 <= x <= left + width + 0.5)
+
+    arrows = [a for a in svg.iter(f"{tag}path") if a.get("class") == "concept-map-arrow"]
+    drawn = sorted((a.get("data-from"), a.get("data-to")) for a in arrows)
+    wanted = sorted((need, name) for name, source in concept.items()
+                    for need in get_data(source.read_text(encoding="utf-8"))[1].get("prerequisites") or [])
+    if drawn != wanted:
+        problems.append(f"arrows that are no prerequisite: {sorted(set(drawn) - set(wanted))}; prerequisites "
+                        f"without an arrow: {sorted(set(wanted) - set(drawn))}; arrows drawn twice: "
+                        f"{sorted({d for d in drawn if drawn.count(d) > 1})}")
+    for arrow in arrows:
+        need, name = arrow.get("data-from"), arrow.get("data-to")
+        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", arrow.get("d"))]
+        start_box, end_box = (boxes.get(need) or [None])[0], (boxes.get(name) or [None])[0]
+        if not (start_box and end_box and touches(start_box, *numbers[:2]) and touches(end_box, *numbers[-2:])
+                and arrow.get("marker-end")):
+            problems.append(f"the arrow {need} -> {name} does not run from box to box, head at the page")
+    assert not problems, "\n".join(problems)
+
+
+def review_items() -> dict[Path, tuple[list, list]]:
+    """Each concept page's (questions, remember points), read as the review hook reads them."""
+    from machinery.questions import questions, remember_points
+
+    items = {}
+    for source in concept_pages():
+        lines = source.read_text(encoding="utf-8").splitlines()
+        items[source] = (questions(lines), remember_points(lines))
+    return items
+
+
+def test_review_sheet_links_every_concept_page_with_its_points_and_questions(site):
+    html = (site / "review" / "index.html").read_text(encoding="utf-8")
+    article = html[html.find('<article'):html.find("</article>")]
+    problems = []
+    for source, (asked, points) in review_items().items():
+        link = f'href="../{url_path(source)}"'
+        start = article.find(link)
+        if start < 0:
+            problems.append(f"{source.relative_to(ROOT)}: not linked from the review sheet")
+            continue
+        end = article.find("<h3", start)
+        part = article[start:end if end > 0 else None]
+        shown = part.count('<details class="question')
+        if shown != len(asked):
+            problems.append(f"{source.relative_to(ROOT)}: {len(asked)} questions, the sheet shows {shown}")
+        if part.count("<li>") < len(points):
+            problems.append(f"{source.relative_to(ROOT)}: {len(points)} Remember points, the sheet lists fewer")
+    assert not problems, "\n".join(problems)
+    assert 'href="flashcards.txt"' in article
+
+
+def test_flashcards_import_into_anki_and_link_back_to_their_question(site):
+    """Anki's plain-text import: '#key:value' header lines, then front, back and tags, tab-separated."""
+    import csv
+
+    text = (site / "review" / "flashcards.txt").read_text(encoding="utf-8")
+    header = dict(line[1:].split(":", 1) for line in text.splitlines() if line.startswith("#"))
+    assert header["separator"] == "tab" and header["html"] == "true" and header["tags column"] == "3"
+    rows = list(csv.reader([line for line in text.splitlines() if not line.startswith("#")],
+                           delimiter="\t", quoting=csv.QUOTE_NONE))
+    asked = sum(len([q for q in qs if q.answer]) for qs, _ in review_items().values())
+    assert len(rows) == asked >= 90, (len(rows), asked)
+    problems = []
+    for front, back, tags in rows:
+        href = re.search(r'<p><a href="([^"]+)">[^<]*</a>[^<]*</p>$', back)  # the last paragraph: the way back
+        link = urlparse(href.group(1))  # the site is built for the root of its host
+        page, anchor = site / link.path.lstrip("/") / "index.html", link.fragment
+        if not page.is_file() or f'id="{anchor}"' not in page.read_text(encoding="utf-8"):
+            problems.append(f"{front}: links to {href.group(1)}, which is no page and heading of the site")
+        if "Answer:" not in back or not tags.startswith("dl-study-notes"):
+            problems.append(f"{front}: back {back[:60]!r}..., tags {tags!r}")
+    assert not problems, "\n".join(problems[:10])
