@@ -1,6 +1,7 @@
 # Two entry points for a fresh Linux machine (Python >= 3.11, make, Node.js with npm):
 #   make serve   set up, then serve the site at http://127.0.0.1:8000
 #   make test    set up, then run the whole test suite
+# For contributors: make new CONCEPT=dropout SECTION=training, make check PAGE=docs/training/dropout.md
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 TORCH_INDEX ?=
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site-setup setup serve build test benchmark matrix matrix-one mutate clean
+.PHONY: site-setup setup serve build test check new benchmark matrix matrix-one mutate clean
 
 site-setup: $(VENV)/.installed node_modules/.installed
 setup: site-setup $(CHROMIUM)
@@ -40,6 +41,19 @@ build: site-setup
 # DEVICE=cpu hides every accelerator; ARGS passes anything else to pytest (e.g. ARGS="-k adam").
 test: setup
 	NOTES_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist load $(if $(filter cpu,$(DEVICE)),--cpu) $(ARGS)
+
+# One page end to end, e.g. PAGE=docs/tensors/where.md: its blocks and check-yourself answers, each
+# snippet it includes run alone, every test of the built site (one strict build) and its browser visit.
+check: setup
+	@test -f "$(PAGE)" || { echo "usage: make check PAGE=docs/<section>/<concept>.md"; exit 2; }
+	NOTES_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider $(if $(filter cpu,$(DEVICE)),--cpu) --page $(PAGE) \
+	    tests/test_pages.py tests/test_snippets.py tests/test_site.py tests/test_browser.py $(ARGS)
+
+# A new concept page and its snippet (machinery/scaffold.py), passing the page's checks at once, in nav:
+#   make new CONCEPT=dropout SECTION=training [TITLE="Dropout"]
+new: site-setup
+	@test -n "$(CONCEPT)" -a -n "$(SECTION)" || { echo "usage: make new CONCEPT=<name-with-hyphens> SECTION=<docs folder>"; exit 2; }
+	$(BIN)/python -m machinery.scaffold $(CONCEPT) $(SECTION) $(if $(TITLE),--title "$(TITLE)")
 
 # Times every from-scratch implementation against PyTorch's own on this machine's best device
 # (DEVICE=cpu for the CPU) and records the table in benchmarks/results/<device>.md for the pages.

@@ -16,11 +16,11 @@ import contextlib
 import datetime
 import io
 import json
-import os
-import runpy
 import sys
 from functools import cache
 from pathlib import Path
+
+from machinery.execute import force_cpu, guarded, run_file
 
 SNIPPETS = Path(__file__).resolve().parent.parent / "snippets"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -40,13 +40,11 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.cpu:
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # read by CUDA when torch first initialises it
-    import torch  # after the switch above
+        force_cpu()  # before torch first initialises CUDA
+    import torch
 
     from benchmarks.cases import CASES
 
-    if args.cpu:
-        torch.accelerator.current_accelerator = lambda check_available=False: None  # MPS, XPU, ...
     device = torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
     rows, failures = [], []
     print(header(), flush=True)
@@ -77,9 +75,11 @@ def main(argv=None):
 
 @cache  # several cases time code from one snippet: run it once
 def load_snippet(name: str) -> dict:
-    """Run snippets/<name>.py as `python snippets/<name>.py` would (checks included); its namespace."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        return runpy.run_path(str(SNIPPETS / f"{name}.py"), run_name="__main__")
+    """Run snippets/<name>.py as `python snippets/<name>.py` would (checks included), under the guards
+    the test suite runs it with (seeds reset, sockets refused, a time limit); its namespace."""
+    path = SNIPPETS / f"{name}.py"
+    with contextlib.redirect_stdout(io.StringIO()), guarded(f"snippets/{path.name}"):
+        return run_file(path)
 
 
 def describe(device) -> str:

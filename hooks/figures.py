@@ -1,10 +1,11 @@
 """MkDocs hook: figures drawn by the page's own code when the site is built.
 
 A Python block fenced as ```python figure="Caption" is highlighted like any other block, run at
-build time (in a fresh namespace, torch seeded, matplotlib on the Agg backend), and every
-matplotlib figure it leaves open is inserted after it as inline SVG with the caption. Nothing is
-pasted: the picture is always the one the code draws now. The test suite runs the same block in
-page order like every other block.
+build time (in a fresh namespace, matplotlib on the Agg backend, under the guards the test suite
+uses: machinery.execute's seeds reset, sockets refused and time limit), and every matplotlib figure
+it leaves open is inserted after it as inline SVG with the caption. Nothing is pasted: the picture
+is always the one the code draws now. The test suite runs the same block in page order like every
+other block.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import traceback
 
 from pymdownx.superfences import highlight_validator
 
+from machinery.execute import PageTimeout, describe_exception, guarded, run_code
+
 log = logging.getLogger("mkdocs.hooks.figures")
 _page = {"src": "?"}  # the page being rendered: pages render one at a time, right after on_page_markdown
 
@@ -28,19 +31,21 @@ def validator(language, inputs, options, attrs, md):
     return highlight_validator(language, inputs, options, attrs, md)
 
 
-def run_and_draw(source: str) -> list[str]:
-    """Run a figure block; return the SVG of each matplotlib figure it left open."""
+def run_and_draw(source: str, label: str = "figure block") -> list[str]:
+    """Run a figure block under the executor's guards; return the SVG of each matplotlib figure it
+    left open. ``label`` names the page in a time-out message. The time limit (NOTES_PAGE_TIMEOUT) is
+    a SIGALRM timer: superfences calls this formatter while MkDocs renders the page, in the main
+    thread for `mkdocs build` and `mkdocs serve` alike; called from another thread, the block runs
+    without a time limit (machinery.execute.time_limit), still seeded and without sockets."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import torch
 
-    plt.close("all")
-    torch.manual_seed(0)
     with matplotlib.rc_context({"svg.hashsalt": "notes", "svg.fonttype": "path"}):
-        exec(compile(source, "<figure block>", "exec"), {"__name__": "__main__"})
+        with guarded(label):  # closes open figures and seeds torch (and random, numpy) first
+            run_code(source, {"__name__": "__main__"}, "<figure block>")
         svgs = []
         for number in plt.get_fignums():
             buffer = io.StringIO()
@@ -57,11 +62,11 @@ def formatter(source, language, class_name, options, md, **kwargs):
         src=source, language=language, options=options, md=md, **kwargs
     )
     try:
-        svgs = run_and_draw(source)
-    except Exception as error:
+        svgs = run_and_draw(source, _page["src"])
+    except (Exception, PageTimeout) as error:
         # A warning, not an exception: `mkdocs build --strict` fails, and reports every fault at once.
-        log.warning("Doc file '%s': figure block %r failed at build time: %s: %s\n%s", _page["src"],
-                    caption, type(error).__name__, error, traceback.format_exc(limit=-3))
+        log.warning("Doc file '%s': figure block %r failed at build time: %s\n%s", _page["src"],
+                    caption, describe_exception(error), traceback.format_exc(limit=-3))
         return code
     if not svgs:
         log.warning("Doc file '%s': figure block %r drew no matplotlib figure", _page["src"], caption)

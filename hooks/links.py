@@ -70,7 +70,28 @@ def on_files(files, config, **kwargs):
             target = posixpath.normpath(posixpath.join(posixpath.dirname(file.src_uri), match["target"]))
             if target in pages and target != file.src_uri:
                 _linked_from.setdefault(target, set()).add(file.src_uri)
+        if file.src_uri.endswith(".md"):  # notebooks: hooks/notebooks.py checks their links
+            for line, target in broken_links(file, pages):
+                log.warning(f"docs/{file.src_uri}:{line}: the link '{target}' leads to no page "
+                            f"(docs/{posixpath.normpath(posixpath.join(posixpath.dirname(file.src_uri), target))} "
+                            "does not exist)")
     return files
+
+
+def broken_links(file, pages: set[str]) -> list[tuple[int, str]]:
+    """(line, target) for each link of the page's Markdown, outside code, to a page that does not exist.
+    MkDocs' own warning names the page but not the line; this one names both."""
+    text = Path(file.abs_src_path).read_text(encoding="utf-8")
+    blank = lambda m: re.sub(r"[^\n]", " ", m.group(0))  # noqa: E731  (keeps every line where it was)
+    text = re.sub(r"`[^`\n]*`", blank, FENCE.sub(blank, text))
+    found = []
+    for match in LINK.finditer(text):
+        target = match["target"]
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("/"):
+            continue  # another site, or an absolute path: MkDocs' validation judges those
+        if posixpath.normpath(posixpath.join(posixpath.dirname(file.src_uri), target)) not in pages:
+            found.append((text.count("\n", 0, match.start()) + 1, target))
+    return found
 
 
 def on_page_markdown(markdown, page, **kwargs):

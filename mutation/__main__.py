@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from machinery.execute import force_cpu, run_file
+
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = ROOT / "snippets"
 REPORT = Path(__file__).resolve().parent / "report.json"
@@ -57,7 +59,7 @@ def kill_rate(entries) -> float:
 
 def prepare_parent():
     """Import once what every child needs, so that a fork starts warm."""
-    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    force_cpu()  # the mutants run on the CPU: accelerators hidden before torch could initialise one
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib.pyplot  # noqa: F401
     import torch
@@ -80,7 +82,7 @@ def start(code, path: Path, limit_s: float) -> int:
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         signal.alarm(max(1, int(limit_s + 0.999)))  # default action: the child dies, even inside C code
-        exec(code, {"__name__": "__main__", "__file__": str(path)})
+        run_file(path, code)  # the mutant in the snippet's place, run as `python snippets/x.py` runs it
         code_out = 0
     except BaseException:  # noqa: BLE001 - any failure kills the mutant
         code_out = 1

@@ -26,18 +26,22 @@ def pytest_addoption(parser):
         help="after a run with no failure, record in verified/ that the pages and notebooks that passed "
         "passed on this torch and device (`make matrix` does this; the site shows it under each title)",
     )
+    parser.addoption(
+        "--page",
+        metavar="docs/SECTION/PAGE.md",
+        help="only this page's tests: its blocks and questions, each snippet it includes run alone, its "
+        "visit in the browser, and every test of the built site (`make check PAGE=...` does this)",
+    )
 
 
 def pytest_configure(config):
-    if config.getoption("--cpu"):
-        # CUDA reads this when it initialises, which torch does lazily: setting it here is in time.
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""
-        os.environ["NOTES_FORCE_CPU"] = "1"
-    if os.environ.get("NOTES_FORCE_CPU") == "1":
-        import torch
+    from machinery.execute import force_cpu, hide_other_accelerators
 
-        # For accelerators that CUDA_VISIBLE_DEVICES does not hide (Apple's MPS, XPU, ...).
-        torch.accelerator.current_accelerator = lambda check_available=False: None
+    if config.getoption("--cpu"):
+        # CUDA reads CUDA_VISIBLE_DEVICES when it initialises, which torch does lazily: in time here.
+        force_cpu()
+    elif os.environ.get("NOTES_FORCE_CPU") == "1":  # inherited: the workers of a --cpu run
+        hide_other_accelerators()
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures render to files, never to a window
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
@@ -152,9 +156,37 @@ SITE_MODULES = ("test_site.py", "test_browser.py", "test_search.py")
 def pytest_collection_modifyitems(config, items):
     """Tests of the built site last, slowest first, so that the workers run pages, snippets and
     notebooks while the background build finishes, instead of waiting for it."""
+    if config.getoption("--page"):
+        only_page(config, items)
     uses_site = lambda item: item.nodeid.split("::")[0].endswith(SITE_MODULES)  # noqa: E731
     slow_first = {"tests/test_search.py": 0, "tests/test_browser.py": 1}
     items.sort(key=lambda item: (uses_site(item), slow_first.get(item.nodeid.split("::")[0], 2)))
+
+
+def only_page(config, items):
+    """--page docs/x/y.md: keep the tests of that page (ids carry its path), of the snippet files it
+    includes (ids carry `snippets/z.py:`), and every test of the built site (test_site.py)."""
+    import re
+    from pathlib import Path
+
+    from harness import ROOT
+
+    page = Path(config.getoption("--page"))
+    page = (page if page.is_absolute() else Path(config.invocation_params.dir) / page).resolve()
+    if not page.is_file() or not page.is_relative_to(ROOT / "docs"):
+        raise pytest.UsageError(f"--page {config.getoption('--page')}: no page under docs/ (docs/<section>/<page>.md)")
+    name = page.relative_to(ROOT).as_posix()
+    scripts = set(re.findall(r'--8<--\s+"(snippets/[\w-]+\.py)', page.read_text(encoding="utf-8")))
+    marks = (f"[{name}]", *(f"[{s}:" for s in scripts))
+    kept, dropped = [], []
+    for item in items:
+        whole_module = item.nodeid.startswith("tests/test_site.py::")
+        (kept if whole_module or any(m in item.nodeid for m in marks) else dropped).append(item)
+    if not any(f"[{name}]" in item.nodeid for item in kept):
+        raise pytest.UsageError(f"--page {name}: no test of this page was collected (is it new? then it "
+                                "is in docs/ but the run named no test file that covers it)")
+    config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
 
 
 def wants_site(config) -> bool:
@@ -215,7 +247,9 @@ def wait_for_site(folder, timeout=900):
     code = int((folder / "returncode").read_text())
     if code != 0:
         log = (folder / "build.log").read_text(encoding="utf-8", errors="replace")
-        problems = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
+        from machinery.build_log import problems as build_problems
+
+        problems = build_problems(log)  # each warning with the lines under it (pages missing from nav)
         pytest.fail("mkdocs build --strict failed:\n" + "\n".join(problems or [log[-3000:]]), pytrace=False)
     return folder / "site"
 

@@ -11,18 +11,16 @@ A page goes through four steps:
    ``expected-output``, ``pytest.mark.skip(reason=...)``, ...). Every Python fence must be claimed
    by an extracted block, or the page fails naming the fence.
 4. ``run_page``: the blocks run in page order in one fresh namespace, with seeds reset, sockets
-   refused and a time limit. A failure names the page line, the snippet line and the exception.
+   refused and a time limit (machinery.execute, the executor the site build and the benchmarks use
+   too). A failure names the page line, the snippet line and the exception.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import linecache
 import os
-import random
 import re
-import signal
 import textwrap
 import sys
 import traceback
@@ -32,18 +30,20 @@ from pathlib import Path
 
 import markdown
 import pytest
-import pytest_socket
 from mkdocs.config import load_config
 from mkdocs.utils.meta import get_data
 from pytest_codeblocks import extract_from_buffer
 
+from machinery import execute
+from machinery.execute import (PageTimeout, code_frames, describe_exception, innermost, reset_state,  # noqa: F401
+                               run_code, run_file, traceable)
 from machinery.questions import ANSWER_MARK, Question, questions
 
 ROOT = Path(os.environ.get("NOTES_ROOT", Path(__file__).resolve().parent.parent))
 DOCS = ROOT / "docs"
 SNIPPETS = ROOT / "snippets"
 PROSE_ONLY_FILE = Path(__file__).resolve().parent / "prose_only.txt"
-PAGE_TIMEOUT_S = float(os.environ.get("NOTES_PAGE_TIMEOUT", "60"))
+PAGE_TIMEOUT_S = execute.PAGE_TIMEOUT_S  # NOTES_PAGE_TIMEOUT; a test may lower it here
 
 PYTHON_LANGS = {"py", "py3", "python", "python3", "pycon", "pyodide"}
 # Console transcripts (>>> prompts) cannot run as a program: the suite refuses them by name.
@@ -54,10 +54,6 @@ TAG_RE = re.compile(r"\x1f(\d+)\x1f$")
 
 class PageError(Exception):
     """A page cannot be run as written; the message names the page and line."""
-
-
-class PageTimeout(BaseException):
-    """Raised by the alarm inside page code that ran too long (BaseException: code can't swallow it)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,53 +406,14 @@ def seeds_itself(code: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def reset_state():
-    """What every page and snippet starts from: fixed seeds, default dtype, grad on, no figures."""
-    import numpy
-    import torch
-
-    random.seed(0)
-    numpy.random.seed(0)
-    torch.manual_seed(0)  # seeds every device's generator too
-    torch.set_default_dtype(torch.float32)
-    torch.set_grad_enabled(True)
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
+# reset_state, traceable, innermost, describe_exception and PageTimeout live in machinery.execute
+# (imported above, so `from harness import ...` keeps working).
 
 
-@contextlib.contextmanager
 def guarded(label: str):
-    """Seeds reset, sockets refused, and a wall-clock limit for the code run inside."""
-    reset_state()
-
-    def on_alarm(signum, frame):
-        raise PageTimeout(f"{label} ran longer than {PAGE_TIMEOUT_S:g} s (NOTES_PAGE_TIMEOUT)")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, PAGE_TIMEOUT_S)
-    pytest_socket.disable_socket(allow_unix_socket=True)
-    try:
-        yield
-    finally:
-        pytest_socket.enable_socket()
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-@contextlib.contextmanager
-def traceable(filename: str, code: str):
-    """Let tracebacks of code compiled under ``filename`` show its lines (page blocks, cells)."""
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    try:
-        yield
-    finally:
-        linecache.cache.pop(filename, None)
-
-
-def innermost(error: BaseException, filename: str):
-    """The deepest traceback frame of ``error`` inside ``filename``, or None."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
-    return frames[-1] if frames else None
+    """Seeds reset, sockets refused, and a wall-clock limit (this module's PAGE_TIMEOUT_S, read at
+    each call) for the code run inside: machinery.execute.guarded."""
+    return execute.guarded(label, PAGE_TIMEOUT_S)
 
 
 def or_fail(run):
@@ -467,15 +424,6 @@ def or_fail(run):
     except PageError as error:
         message = str(error)
     pytest.fail(message, pytrace=False)
-
-
-def describe_exception(error: BaseException) -> str:
-    if isinstance(error, pytest_socket.SocketBlockedError):
-        return f"network access refused: page and snippet code must not open sockets ({error})"
-    if isinstance(error, PageTimeout):
-        return f"timed out: {error}"
-    text = "".join(traceback.format_exception_only(type(error), error)).rstrip()
-    return text
 
 
 @dataclass
@@ -599,8 +547,8 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
             uses = names_from_above(block.code, namespace)
             captured = io.StringIO()
             try:
-                with traceable(filename, block.code), contextlib.redirect_stdout(captured):
-                    exec(compiled, namespace)
+                with contextlib.redirect_stdout(captured):
+                    run_code(compiled, namespace, filename, block.code)
             except (Exception, PageTimeout) as error:
                 output.write(captured.getvalue())
                 if raises is not None and isinstance(error, raises):
@@ -610,7 +558,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
                     continue
                 frame = innermost(error, filename)
                 index = block.lines[frame.lineno - 1] if frame else block.fence.start
-                frames = traceback.extract_tb(error.__traceback__)[1:]  # the exec() frame left out
+                frames = code_frames(error, filename)  # the frames that ran the block left out
                 trace = "".join(
                     f"  {origin_text(block.lines[f.lineno - 1])}: {lines[block.lines[f.lineno - 1]].strip()}\n"
                     if f.filename == filename else f"  {f.filename}:{f.lineno}: {f.line}\n"
@@ -669,8 +617,6 @@ def check_answers(found: list[Question], printed: dict[int, str], origin_text) -
 
 def run_snippet(path: Path, root: Path = ROOT) -> str:
     """A snippet alone, as `python snippets/x.py` runs it: fresh namespace, same guards."""
-    import runpy
-
     code = path.read_text(encoding="utf-8")
     refuse_tensors_off_device(code, rel(path, root),
                               lambda n: f"{rel(path, root)}:{n}: {code.splitlines()[n - 1].strip()}")
@@ -678,13 +624,11 @@ def run_snippet(path: Path, root: Path = ROOT) -> str:
         raise PageError(f"{rel(path, root)}: call torch.manual_seed(...) at top level, so a copied snippet is reproducible")
 
     captured = io.StringIO()
-    argv = sys.argv
-    sys.argv = [str(path)]
     try:
         with guarded(rel(path, root)), contextlib.redirect_stdout(captured):
-            runpy.run_path(str(path), run_name="__main__")
+            run_file(path)  # sets sys.argv to [path], as `python path` does
     except (Exception, PageTimeout) as error:
-        frame = innermost(error, str(path))  # runpy compiles the file under the path it was given
+        frame = innermost(error, str(path))  # run_file compiles the file under the path it was given
         at = f"{rel(path, root)}:{frame.lineno}: " if frame else f"{rel(path, root)}: "
         line = f"\n    {frame.line}" if frame else ""
         frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)][:-1]
@@ -693,8 +637,6 @@ def run_snippet(path: Path, root: Path = ROOT) -> str:
             f"{at}{describe_exception(error)}{line}\n" + (f"Called from:\n{trace}" if trace else "")
             + f"Output so far:\n{captured.getvalue()[-2000:]}"
         ) from None
-    finally:
-        sys.argv = argv
     return captured.getvalue()
 
 

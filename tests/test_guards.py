@@ -159,6 +159,26 @@ def test_socket_connection_is_refused(scratch):
     assert f"docs/{page.name}:5: network access refused" in message
 
 
+def test_socket_refusal_holds_in_the_guarded_thread_only():
+    """The build runs figure blocks while its thread pool talks to Jupyter kernels: the guard
+    refuses the guarded thread's sockets and leaves the other threads', and is gone afterwards."""
+    import socket
+    import threading
+
+    from machinery.execute import SocketBlockedError, sockets_refused
+
+    true_socket, opened = socket.socket, []
+    with sockets_refused():
+        with pytest.raises(SocketBlockedError, match="socket.socket"):
+            socket.socket()
+        other = threading.Thread(target=lambda: opened.append(socket.socket()))
+        other.start()
+        other.join()
+    assert len(opened) == 1
+    opened[0].close()
+    assert socket.socket is true_socket
+
+
 def test_skip_needs_a_reason_and_a_reason_is_reported(scratch):
     silent = write(scratch / "docs" / "silent.md", """
         # Silent
@@ -314,9 +334,10 @@ def test_orphan_snippet_is_reported(scratch):
 # ---------------------------------------------------------------------------------------------
 
 
-def scratch_build(tmp_path: Path, pages: dict[str, str]) -> subprocess.CompletedProcess:
+def scratch_build(tmp_path: Path, pages: dict[str, str], **env) -> subprocess.CompletedProcess:
     """A small project that inherits every setting of mkdocs.yml (plugins, hooks, validation,
-    strict) but holds only a home page and the planted pages, so the build takes seconds."""
+    strict) but holds only a home page and the planted pages, so the build takes seconds.
+    ``env``: environment variables for the build."""
     copy = tmp_path / "project"
     shutil.copytree(ROOT / "hooks", copy / "hooks")
     shutil.copytree(ROOT / "overrides", copy / "overrides")  # mkdocs.yml's theme custom_dir
@@ -330,7 +351,7 @@ def scratch_build(tmp_path: Path, pages: dict[str, str]) -> subprocess.Completed
         write(copy / "docs" / name, text)
     nav = "\n".join(f"  - {name}" for name in ["index.md", "tags.md", *pages])
     write(copy / "mkdocs.yml", f"INHERIT: {ROOT / 'mkdocs.yml'}\nnav:\n{nav}\n")
-    return build_site(copy, tmp_path / "site", timeout=240)
+    return build_site(copy, tmp_path / "site", timeout=240, **env)
 
 
 def planted_notebook(markdown: str, *code: str) -> str:
@@ -364,6 +385,21 @@ def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
     assert "'planted/notebook.ipynb' contains a link 'gone.md'" in log, log
     assert "'planted/notebook.ipynb' contains a link 'target.md#no-such-heading'" in log, log
     assert "target.md#a-real-heading" not in log, log
+
+
+def test_strict_build_fails_on_a_figure_block_that_opens_a_socket_or_runs_too_long(tmp_path):
+    """Figure blocks run at build time under the suite's guards (machinery.execute): no network, and
+    the time limit, here lowered to 1 s through NOTES_PAGE_TIMEOUT."""
+    result = scratch_build(tmp_path, {
+        "planted/net.md": '# Net\n\n```python figure="Net"\nimport urllib.request\n'
+                          'urllib.request.urlopen("http://example.com", timeout=1)\n```\n',
+        "planted/slow.md": '# Slow\n\n```python figure="Slow"\nimport time\ntime.sleep(30)\n```\n',
+    }, NOTES_PAGE_TIMEOUT="1")
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log
+    assert "'planted/net.md': figure block 'Net' failed at build time: network access refused" in log, log
+    assert ("'planted/slow.md': figure block 'Slow' failed at build time: timed out: "
+            "planted/slow.md ran longer than 1 s (NOTES_PAGE_TIMEOUT)") in log, log
 
 
 def test_strict_build_fails_on_missing_include(tmp_path):
@@ -457,3 +493,44 @@ def test_an_answer_its_code_does_not_print_fails_naming_the_answer_line(scratch)
     run_page(page, scratch)
     page.write_text(page.read_text().replace('--8<-- "snippets/planted_quiz.py"', "").replace("```python\n", "```text\n"))
     assert "has no executed Python block computing its answer" in page_error(scratch, page)
+
+
+# ---------------------------------------------------------------------------------------------
+# Build messages a contributor can act on
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_broken_link_is_reported_with_its_page_line(tmp_path):
+    """MkDocs names the page of a link to no page, not the line; hooks/links.py adds `docs/page.md:LINE`.
+    Links inside code (a fenced block, a code span) are not links and are left alone."""
+    result = scratch_build(tmp_path, {
+        "planted/lines.md": "# Lines\n\nFine: [home](../index.md).\n\n```text\n[not a link](gone.md)\n```\n\n"
+                            "Shown as code: `[x](gone.md)`.\n\nBroken: [nowhere](../no-such-page.md).\n",
+    })
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log
+    assert ("docs/planted/lines.md:11: the link '../no-such-page.md' leads to no page "
+            "(docs/no-such-page.md does not exist)") in log, log
+    assert "gone.md" not in log, log
+
+
+def test_a_page_missing_from_nav_is_named_with_what_to_do(tmp_path):
+    """A page in docs/ but not in mkdocs.yml's nav fails the strict build; MkDocs lists it on a line of
+    its own under the warning, which the failure of the site's tests (conftest.wait_for_site) shows,
+    with what to do."""
+    import conftest
+
+    scratch_build(tmp_path, {"listed.md": "# Listed\n"})
+    write(tmp_path / "project" / "docs" / "unlisted.md", "# Unlisted\n")
+    result = build_site(tmp_path / "project", tmp_path / "site", timeout=240)
+    assert result.returncode != 0, result.stdout + result.stderr
+    folder = tmp_path / "build"
+    write(folder / "build.log", result.stdout + result.stderr)
+    write(folder / "returncode", str(result.returncode))
+    with pytest.raises(pytest.fail.Exception) as failed:
+        conftest.wait_for_site(folder)
+    message = str(failed.value)
+    assert 'are not included in the "nav" configuration' in message, message
+    assert "  - unlisted.md" in message, message
+    assert "docs/unlisted.md is not in nav: add it to mkdocs.yml" in message, message
+    assert "listed.md is not in nav" not in message.replace("unlisted.md is not", ""), message

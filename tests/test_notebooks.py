@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from harness import (DOCS, PageError, PageTimeout, code_fingerprint, describe_exception, guarded, innermost,
-                     or_fail, refuse_tensors_off_device, rel, traceable, within_cpu_budget)
+                     or_fail, refuse_tensors_off_device, rel, run_code, within_cpu_budget)
 
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
 
@@ -32,8 +32,7 @@ def run_notebook(path):
         for number, cell in cells:
             filename = f"<{name} cell {number}>"
             try:
-                with traceable(filename, cell.source):
-                    exec(compile(cell.source, filename, "exec"), namespace)
+                run_code(cell.source, namespace, filename)
             except (Exception, PageTimeout) as error:
                 frame = innermost(error, filename)
                 raise PageError(f"{name} cell {number} line {frame.lineno if frame else '?'}: "

@@ -235,7 +235,10 @@ def test_every_page_with_code_says_what_it_was_verified_on(site):
         versions = {r["torch"].split("+")[0] for r in records if rel(source) in r["pages"]}
         if shown is None:
             problems.append(f"{rel(source)}: no 'verified on' line under the title")
-        elif not versions or any(v not in shown for v in versions):
+        elif not versions:
+            problems.append(f"{rel(source)}: no record in verified/ yet: run `make matrix` (README, "
+                            "'Supported torch versions, tested') and commit verified/")
+        elif any(v not in shown for v in versions):
             problems.append(f"{rel(source)}: shows {shown!r}, records say {sorted(versions)}")
     assert not problems, "\n".join(problems)
 
