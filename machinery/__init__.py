@@ -5,6 +5,7 @@
   string or a whole file with tracebacks that name its lines. The test harness, the notebook test,
   the figure blocks of the build, the benchmarks and the mutation runner all run code through it.
 - `machinery.inventory`: which files are concept pages.
+- `machinery.cache`: passed checks remembered by a digest of everything they read, so reruns skip them.
 - `machinery.questions`: what a page asks and states for review: its check-yourself questions (with the
   answer paragraph the harness checks against the code's output) and its "Remember" points.
 - `machinery.vocabulary`: the front matter a concept page gives search (questions, also-called words, code).

@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from machinery import cache
+
 # OpenMP threads that wait by spinning burn CPU time while idle, which the per-page CPU budget would
 # count against an honest page; passive waiting is the honest measure (and kinder to a busy machine).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -35,6 +37,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    register_reusable_marker(config)
     from machinery.execute import force_cpu, hide_other_accelerators
 
     if config.getoption("--cpu"):
@@ -114,13 +117,17 @@ def pytest_terminal_summary(terminalreporter):
                 continue
             for key, value in getattr(report, "user_properties", []):
                 if key in {"pages", "snippets", "notebooks", "executed_blocks", "skipped_blocks",
-                           "copy_buttons_checked", "pages_reached_full", "pages_reached_instant"}:
+                           "copy_buttons_checked", "pages_reached_full", "pages_reached_instant",
+                           "browser_visits_reused", "search_halves_reused", "page_runs_reused",
+                           "checks_reused"}:
                     counts[key] = counts.get(key, 0) + value
                 elif key in MAXIMA:  # (page, number): keep the largest
                     largest = counts.get(MAXIMA[key], ("", -1))
                     counts[MAXIMA[key]] = max(largest, value, key=lambda pair: pair[1])
                 elif key.startswith("notes_"):  # measurements worth a line of their own
                     counts[key] = value
+    if getattr(terminalreporter.config, "_notes_site_reused", False):
+        terminalreporter.write_line("site: the last build from the same inputs was reused (NOTES_FRESH=1 builds again)")
     recorded = getattr(terminalreporter.config, "_notes_verified", None)
     if recorded:
         terminalreporter.write_line(f"recorded as verified: {recorded}")
@@ -150,6 +157,7 @@ def site_port():
 # ---------------------------------------------------------------------------------------------
 
 SITE_ENV = "NOTES_SUITE_SITE"  # folder holding site/, build.log and, once finished, returncode
+SITE_CACHE = cache.CACHE.parent / "site"  # the last successful build, under the digest of its inputs
 SITE_MODULES = ("test_site.py", "test_browser.py", "test_search.py")
 
 
@@ -209,13 +217,26 @@ def start_site_build(config):
     from harness import ROOT, build_command
 
     folder = Path(tempfile.mkdtemp(prefix="notes-site-"))
-    log = open(folder / "build.log", "w")
     argv, env = build_command(folder / "site", NOTES_SITE_URL=BUILT_FOR)
+    # A build that succeeded from exactly these inputs is reused (machinery/cache.py): same files, same
+    # installed packages, same command. Any change builds again; CI starts without the cache.
+    key = None if cache.fresh() else cache.build_inputs_digest(ROOT, [a for a in argv if a != str(folder / "site")], env)
+    built = SITE_CACHE / key if key else None
+    if built is not None and (built / "returncode").is_file():
+        os.environ[SITE_ENV] = str(built)
+        config._notes_site_reused = True
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    log = open(folder / "build.log", "w")
     process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def record_when_done():
         code = process.wait()
         log.close()
+        if code == 0 and built is not None:  # kept for the next run; only the newest build is kept
+            shutil.rmtree(SITE_CACHE, ignore_errors=True)
+            shutil.copytree(folder, built)
+            (built / "returncode").write_text("0")
         (folder / "returncode.tmp").write_text(str(code))
         (folder / "returncode.tmp").rename(folder / "returncode")  # appears whole or not at all
 
@@ -375,3 +396,58 @@ def tab(browser, base_url):
     context.close()
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks whose verdict depends only on what they are given are not repeated on identical inputs
+# (machinery/cache.py). @pytest.mark.reusable("site"): the built site's every file, the test's module,
+# the fixtures, the harness and the browser version. @pytest.mark.reusable("project"): every project
+# file outside tests/ and the installed packages (what a scratch build copies and runs), and the same
+# test code. Only passes are kept; NOTES_FRESH=1, or a clean checkout, runs everything.
+# ---------------------------------------------------------------------------------------------
+
+
+def register_reusable_marker(config):
+    config.addinivalue_line("markers", 'reusable(kind): a pass is reused on identical inputs; kind "site" or "project"')
+
+
+def reusable_key(item) -> str | None:
+    from pathlib import Path
+
+    from harness import ROOT, build_command
+
+    marker = item.get_closest_marker("reusable")
+    if marker is None or cache.fresh():
+        return None
+    judges = [Path(item.path), Path(__file__), Path(__file__).with_name("harness.py"), Path(cache.__file__)]
+    if marker.args[0] == "site":
+        browser = next((item.funcargs[n] for n in ("page", "tab", "browser") if n in item.funcargs), None)
+        version = (browser.context.browser.version if hasattr(browser, "context") else
+                   browser.version if browser is not None else "")
+        inputs = cache.built_site_digest(item.funcargs["site"], pages_too=True), version
+    else:
+        argv, env = build_command(Path("site"))
+        inputs = (cache.build_inputs_digest(ROOT, argv, env),)
+        judges += sorted(Path(__file__).parent.glob("*.py")) + sorted(Path(__file__).parent.glob("*.t*"))
+    if None in inputs:
+        return None
+    return cache.digest(item.nodeid, *inputs, *judges)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    key = reusable_key(pyfuncitem)
+    pyfuncitem._notes_reuse_key = key
+    if key is not None and cache.passed_before("reusable", pyfuncitem.nodeid, key) is not None:
+        pyfuncitem.user_properties.append(("checks_reused", 1))
+        return True  # passed before on exactly these inputs: the function is not called again
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    key = getattr(item, "_notes_reuse_key", None)
+    if call.when == "call" and report.passed and key is not None:
+        cache.remember_pass("reusable", item.nodeid, key, {})
+    return report

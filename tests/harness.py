@@ -667,6 +667,25 @@ def within_cpu_budget(name: str, run):
     return result, seconds
 
 
+# What decides how page code runs, besides the page and the code it includes: a change to any of these
+# runs every page again (run_key).
+EXECUTOR_SOURCES = [Path(__file__), Path(__file__).with_name("conftest.py"),
+                    ROOT / "machinery" / "execute.py", ROOT / "machinery" / "questions.py"]
+
+
+def run_key(path: Path, root: Path = ROOT) -> str:
+    """Everything a page's (or notebook's) run depends on: its text with every include expanded, the
+    torch and Python versions, the device the code picks, and the executor's own source. The same key
+    means the same run; machinery/cache.py reuses a passed run only under the same key."""
+    import torch
+
+    from machinery import cache
+
+    text = "\n".join(expand(path, root)[0]) if path.suffix == ".md" else path.read_bytes()
+    return cache.digest(rel(path, root), text, torch.__version__, str(chosen_device()), sys.version,
+                        *EXECUTOR_SOURCES)
+
+
 def build_command(out: Path, **env) -> tuple[list[str], dict]:
     """`mkdocs build --strict` into ``out`` in a fresh interpreter: its argv and environment."""
     argv = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)]

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from harness import DOCS, ROOT, expand, scan_fences, url_path
+from machinery import cache
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # Accessibility findings we accept, rule id -> reason. Keep it short and explained.
@@ -175,26 +176,45 @@ def problems_of(source: Path, report: dict) -> list[str]:
     return problems
 
 
+# What judges a visit, besides the built files: a change to any of these runs every visit again.
+JUDGES = [Path(__file__), Path(__file__).with_name("conftest.py"), Path(__file__).with_name("harness.py"), AXE,
+          Path(cache.__file__)]
+
+
+def visit_key(site: Path, source: Path, browser_version: str) -> str:
+    """Everything a visit's verdict depends on: the page as built, every other file of the site it may
+    load, the code that judges it, and the browser (machinery/cache.py)."""
+    built = site / url_path(source) / "index.html"
+    return cache.digest(built.read_bytes(), cache.built_site_digest(site), *JUDGES, browser_version)
+
+
 @pytest.mark.parametrize("source", doc_pages(), ids=lambda source: str(source.relative_to(ROOT)))
-def test_page_in_the_browser(tab, source, record_property):
+def test_page_in_the_browser(tab, site, source, record_property):
     """Reached (see reach) without console errors or requests to other hosts, math typeset, every
     Python copy button copies exactly the code the suite ran (blocks in closed admonitions and other
     tabs included), no serious axe finding (the styling rules on STYLE_PAGES, every other rule
-    everywhere)."""
-    report = visit(tab, source)
+    everywhere). A visit that passed with exactly the same inputs is not repeated (visit_key)."""
+    name, key = str(source.relative_to(ROOT)), visit_key(site, source, tab.context.browser.version)
+    report = cache.passed_before("browser", name, key)
+    if report is not None:
+        record_property("browser_visits_reused", 1)
+    else:
+        report = visit(tab, source)
     record_property(f"pages_reached_{report['reached']}", 1)
     record_property("copy_buttons_checked", len(report["copied"]))
     problems = problems_of(source, report)
     if problems:  # the next page starts afresh, so that one page's fault is not blamed on the next
         tab.full_loads.clear()
     assert not problems, f"{source.relative_to(ROOT)}:\n  " + "\n  ".join(problems)
+    cache.remember_pass("browser", name, key, report)
 
 
 def test_style_rules_pages_are_concept_pages():
     assert all((ROOT / name).is_file() and is_concept(ROOT / name) for name in STYLE_PAGES), STYLE_PAGES
 
 
-def test_colour_scheme_toggle_switches_and_persists_across_pages(page):
+@pytest.mark.reusable("site")
+def test_colour_scheme_toggle_switches_and_persists_across_pages(page, site):
     page.goto("", wait_until="load")
     wait_until_rendered(page)
     scheme = lambda: page.evaluate("document.body.getAttribute('data-md-color-scheme')")  # noqa: E731
@@ -206,7 +226,8 @@ def test_colour_scheme_toggle_switches_and_persists_across_pages(page):
     assert scheme() == after
 
 
-def test_tour_fails_a_page_that_instant_navigation_reloads(page):
+@pytest.mark.reusable("site")
+def test_tour_fails_a_page_that_instant_navigation_reloads(page, site):
     """A planted fault: with every page missing from Material's sitemap, instant navigation falls back
     to a full load, and the tour reports it for that page instead of passing on the reload."""
     page.route("**/sitemap.xml", lambda route: route.fulfill(body="<urlset></urlset>", content_type="application/xml"))
@@ -218,7 +239,8 @@ def test_tour_fails_a_page_that_instant_navigation_reloads(page):
     assert "console errors ['instant navigation to this page reloaded it in full']" in problems_of(second, report)
 
 
-def test_opening_a_question_reveals_its_answer_and_the_code_that_computes_it(page):
+@pytest.mark.reusable("site")
+def test_opening_a_question_reveals_its_answer_and_the_code_that_computes_it(page, site):
     page.goto("tensors/broadcasting/", wait_until="load")
     question = page.locator("details.question").filter(has_text="torch.ones(4, 1) + torch.ones(3)").first
     answer = question.locator("p", has_text="Answer:")
@@ -228,7 +250,8 @@ def test_opening_a_question_reveals_its_answer_and_the_code_that_computes_it(pag
     assert "torch.Size([4, 3])" in question.locator(".notes-output").inner_text()  # what the code printed
 
 
-def test_review_sheet_prints_every_answer_without_navigation(page):
+@pytest.mark.reusable("site")
+def test_review_sheet_prints_every_answer_without_navigation(page, site):
     page.goto("review/", wait_until="load")
     wait_until_rendered(page)
     questions = page.locator("details.question")

@@ -364,6 +364,7 @@ def planted_notebook(markdown: str, *code: str) -> str:
     return nbformat.writes(notebook)
 
 
+@pytest.mark.reusable("project")
 def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
     result = scratch_build(tmp_path, {
         "planted/link.md": "# Link\n\nSee [nowhere](../no-such-page.md).\n",
@@ -387,6 +388,7 @@ def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
     assert "target.md#a-real-heading" not in log, log
 
 
+@pytest.mark.reusable("project")
 def test_strict_build_fails_on_a_figure_block_that_opens_a_socket_or_runs_too_long(tmp_path):
     """Figure blocks run at build time under the suite's guards (machinery.execute): no network, and
     the time limit, here lowered to 1 s through NOTES_PAGE_TIMEOUT."""
@@ -402,6 +404,7 @@ def test_strict_build_fails_on_a_figure_block_that_opens_a_socket_or_runs_too_lo
             "planted/slow.md ran longer than 1 s (NOTES_PAGE_TIMEOUT)") in log, log
 
 
+@pytest.mark.reusable("project")
 def test_strict_build_fails_on_missing_include(tmp_path):
     result = scratch_build(tmp_path, {
         "planted/include.md": '# Include\n\n```python\n--8<-- "snippets/does_not_exist.py"\n```\n',
@@ -411,6 +414,7 @@ def test_strict_build_fails_on_missing_include(tmp_path):
     assert "does_not_exist.py" in log and "could not be found" in log, log
 
 
+@pytest.mark.reusable("project")
 def test_strict_build_fails_on_a_concept_page_without_questions_or_a_notebook_without_its_entry(tmp_path):
     """hooks/vocabulary.py: a concept page lists the questions it answers (front matter `questions:`),
     a notebook has its description and tags in hooks/notebooks.yml."""
@@ -426,6 +430,7 @@ def test_strict_build_fails_on_a_concept_page_without_questions_or_a_notebook_wi
     assert "planted/asks.md' lists" not in log, log
 
 
+@pytest.mark.reusable("project")
 def test_notebook_with_stored_outputs_or_a_failing_cell_is_refused(tmp_path):
     import nbformat
     import test_notebooks
@@ -445,6 +450,7 @@ def test_notebook_with_stored_outputs_or_a_failing_cell_is_refused(tmp_path):
         test_notebooks.run_notebook(path)
 
 
+@pytest.mark.reusable("project")
 def test_strict_build_fails_on_a_notebook_cell_that_raises_or_shows_an_error(tmp_path):
     """Also on what a cell shows that its code did not mean to: anything on stderr, such as a warning
     or the kernel's own complaints (the reused kernels once showed IPython's history-database errors)."""
@@ -500,6 +506,7 @@ def test_an_answer_its_code_does_not_print_fails_naming_the_answer_line(scratch)
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.reusable("project")
 def test_a_broken_link_is_reported_with_its_page_line(tmp_path):
     """MkDocs names the page of a link to no page, not the line; hooks/links.py adds `docs/page.md:LINE`.
     Links inside code (a fenced block, a code span) are not links and are left alone."""
@@ -514,6 +521,7 @@ def test_a_broken_link_is_reported_with_its_page_line(tmp_path):
     assert "gone.md" not in log, log
 
 
+@pytest.mark.reusable("project")
 def test_a_page_missing_from_nav_is_named_with_what_to_do(tmp_path):
     """A page in docs/ but not in mkdocs.yml's nav fails the strict build; MkDocs lists it on a line of
     its own under the warning, which the failure of the site's tests (conftest.wait_for_site) shows,

@@ -48,6 +48,7 @@ def test_every_survivor_is_listed_as_equivalent_and_every_listed_one_survives(re
                             "remove them):\n" + "\n".join(now_killed))
 
 
+@pytest.mark.reusable("project")
 def test_the_mutator_finds_today_what_the_report_says(report, tmp_path):
     """The smallest snippet, mutated again: same mutants, same survivors."""
     smallest = min(snippet_files(), key=lambda s: s.stat().st_size)

@@ -10,7 +10,8 @@ import nbformat
 import pytest
 
 from harness import (DOCS, PageError, PageTimeout, code_fingerprint, describe_exception, guarded, innermost,
-                     or_fail, refuse_tensors_off_device, rel, run_code, within_cpu_budget)
+                     or_fail, refuse_tensors_off_device, rel, run_code, run_key, within_cpu_budget)
+from machinery import cache
 
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
 
@@ -41,10 +42,18 @@ def run_notebook(path):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[rel(n) for n in NOTEBOOKS])
-def test_notebook_runs_cell_by_cell(notebook, record_property):
-    (cells, output), seconds = or_fail(lambda: within_cpu_budget(rel(notebook), lambda: run_notebook(notebook)))
+def test_notebook_runs_cell_by_cell(notebook, record_property, request):
+    """Reused, as a page is, when it passed with exactly the same inputs (harness.run_key)."""
+    name, key = rel(notebook), run_key(notebook)
+    stored = None if request.config.getoption("--record-verified") else cache.passed_before("page-run", name, key)
+    if stored is not None:
+        cells, output, seconds = stored["cells"], stored["output"], stored["seconds"]
+        record_property("page_runs_reused", 1)
+    else:
+        (cells, output), seconds = or_fail(lambda: within_cpu_budget(name, lambda: run_notebook(notebook)))
     print(output)
     record_property("notebooks", 1)
     record_property("executed_blocks", cells)
-    record_property("notes_page_cpu_s", (rel(notebook), round(seconds, 2)))
-    record_property("verified", (rel(notebook), {"code": code_fingerprint(notebook)}))
+    record_property("notes_page_cpu_s", (name, round(seconds, 2)))
+    record_property("verified", (name, {"code": code_fingerprint(notebook)}))
+    cache.remember_pass("page-run", name, key, {"cells": cells, "output": output, "seconds": seconds})

@@ -1,10 +1,12 @@
 """Every page's Python, as the rendered page shows it, runs top to bottom in one namespace."""
 
+import dataclasses
 import warnings
 
 import pytest
 
-from harness import DOCS, markdown_pages, or_fail, rel, run_page, within_cpu_budget
+from harness import BlockRun, DOCS, PageRun, markdown_pages, or_fail, rel, run_key, run_page, within_cpu_budget
+from machinery import cache
 from machinery.inventory import is_concept
 from machinery.questions import ANSWER_MARK, CHECK_YOURSELF, MISCONCEPTION, questions
 
@@ -12,8 +14,18 @@ PAGES = markdown_pages()
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[rel(p) for p in PAGES])
-def test_page(page, record_property):
-    result, seconds = or_fail(lambda: within_cpu_budget(rel(page), lambda: run_page(page)))
+def test_page(page, record_property, request):
+    """A page that passed with exactly the same text, included code, torch, device and executor is not
+    run again (harness.run_key, machinery/cache.py), except when recording verified/: a record says
+    what ran in this run."""
+    name, key = rel(page), run_key(page)
+    stored = None if request.config.getoption("--record-verified") else cache.passed_before("page-run", name, key)
+    if stored is not None:
+        result = PageRun(**{**stored["run"], "blocks": [BlockRun(**b) for b in stored["run"]["blocks"]]})
+        seconds = stored["seconds"]
+        record_property("page_runs_reused", 1)
+    else:
+        result, seconds = or_fail(lambda: within_cpu_budget(name, lambda: run_page(page)))
     print(result.output)
     for note in result.blocks_skipped:
         warnings.warn(note)
@@ -22,6 +34,7 @@ def test_page(page, record_property):
     record_property("skipped_blocks", len(result.blocks_skipped))
     record_property("notes_page_cpu_s", (rel(page), round(seconds, 2)))
     record_property("verified", (rel(page), {"code": result.code, "blocks": [vars(b) for b in result.blocks]}))
+    cache.remember_pass("page-run", name, key, {"run": dataclasses.asdict(result), "seconds": seconds})
 
 
 CONCEPT_PAGES = [p for p in PAGES if is_concept(rel(p, DOCS))]

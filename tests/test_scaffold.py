@@ -68,6 +68,7 @@ def project(tmp_path) -> Path:
     return copy
 
 
+@pytest.mark.reusable("project")
 def test_a_scaffolded_page_and_snippet_pass_the_page_snippet_and_build_checks(project, tmp_path):
     changed = scaffold("planted-idea", "training", project)
     assert changed == ["docs/training/planted-idea.md", "snippets/planted_idea.py", "mkdocs.yml",
@@ -110,6 +111,7 @@ def test_scaffold_refuses_a_bad_name_or_section(project, capsys):
     assert main(["Bad Name", "training"]) == 2 and "make new:" in capsys.readouterr().err
 
 
+@pytest.mark.reusable("project")
 def test_check_selects_the_page_its_snippets_and_its_browser_visit():
     """`make check PAGE=...` (conftest.only_page): the page's tests, the snippets it includes (also one
     named unlike the page: matrix-multiplication.md includes matmul.py), and nothing of other pages."""

@@ -1,0 +1,164 @@
+"""The cache of passed checks (machinery/cache.py) cannot hand back a pass for inputs it did not see:
+each kind of change, planted in a scratch site, gives a new key, and the check runs again."""
+
+from pathlib import Path
+
+import pytest
+
+import test_browser
+from machinery import cache
+
+
+@pytest.fixture
+def scratch_site(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    (site / "tensors" / "where").mkdir(parents=True)
+    (site / "tensors" / "where" / "index.html").write_text("<h1>torch.where</h1>")
+    (site / "assets").mkdir()
+    (site / "assets" / "app.js").write_text("console.log('v1')")
+    (site / "search").mkdir()
+    (site / "search" / "search_index.json").write_text('{"docs": []}')
+    monkeypatch.setattr(cache, "CACHE", tmp_path / "cache")
+    monkeypatch.delenv("NOTES_FRESH", raising=False)
+    return site
+
+
+SOURCE = test_browser.DOCS / "tensors" / "where.md"
+
+
+def key(site, browser="chromium 1"):
+    # The uncached digest: this test changes the site it hashes.
+    return cache.digest((site / "tensors/where/index.html").read_bytes(), cache.site_files_digest(site),
+                        *test_browser.JUDGES, browser)
+
+
+def test_a_stored_pass_comes_back_only_for_the_same_inputs(scratch_site, monkeypatch, tmp_path):
+    first = key(scratch_site)
+    assert first == key(scratch_site)  # the same inputs, the same key
+    assert test_browser.visit_key(scratch_site, SOURCE, "chromium 1") == first
+    cache.remember_pass("browser", "docs/tensors/where.md", first, {"reached": "full"})
+    assert cache.passed_before("browser", "docs/tensors/where.md", first) == {"reached": "full"}
+    assert cache.passed_before("browser", "docs/tensors/other.md", first) is None  # another check
+    monkeypatch.setenv("NOTES_FRESH", "1")
+    assert cache.passed_before("browser", "docs/tensors/where.md", first) is None  # NOTES_FRESH=1: no reuse
+
+    changes = {
+        "the page as built": lambda: (scratch_site / "tensors/where/index.html").write_text("<h1>where</h1>"),
+        "a script the page loads": lambda: (scratch_site / "assets/app.js").write_text("console.log('v2')"),
+        "a file added to the site": lambda: (scratch_site / "assets/extra.css").write_text("p {}"),
+        "the search index": lambda: (scratch_site / "search/search_index.json").write_text('{"docs": [1]}'),
+        "an asset renamed": lambda: (scratch_site / "assets/app.js").rename(scratch_site / "assets/app2.js"),
+    }
+    seen = {first}
+    for what, change in changes.items():
+        change()
+        now = key(scratch_site)
+        assert now not in seen, f"changing {what} kept a key seen before: a stale pass could be reused"
+        seen.add(now)
+    assert key(scratch_site, browser="chromium 2") not in seen  # another browser version
+
+    judge = tmp_path / "judge.py"
+    judge.write_text("rule = 1")
+    monkeypatch.setattr(test_browser, "JUDGES", [*test_browser.JUDGES, judge])
+    before = key(scratch_site)
+    judge.write_text("rule = 2")  # the code that judges changed
+    assert key(scratch_site) != before
+
+
+def test_the_judges_of_a_visit_include_the_test_fixtures_and_harness():
+    names = {Path(p).name for p in test_browser.JUDGES}
+    assert {"test_browser.py", "conftest.py", "harness.py", "axe.min.js", "cache.py"} <= names
+
+
+def test_a_page_runs_again_when_its_text_code_torch_device_or_executor_changes(tmp_path, monkeypatch):
+    import harness
+    import torch
+
+    root = tmp_path
+    (root / "docs").mkdir()
+    (root / "snippets").mkdir()
+    snippet = root / "snippets" / "tiny.py"
+    snippet.write_text("import torch\n\ntorch.manual_seed(0)\nprint(torch.ones(2, device='cpu').sum())\n")
+    page = root / "docs" / "tiny.md"
+    page.write_text('# Tiny\n\n```python\n--8<-- "snippets/tiny.py"\n```\n')
+    monkeypatch.setattr(cache, "CACHE", tmp_path / "cache")
+    monkeypatch.delenv("NOTES_FRESH", raising=False)
+
+    first = harness.run_key(page, root)
+    cache.remember_pass("page-run", "docs/tiny.md", first, {"seconds": 0.1})
+    assert cache.passed_before("page-run", "docs/tiny.md", harness.run_key(page, root)) is not None  # reused
+
+    executor = tmp_path / "execute.py"
+    executor.write_text("GUARD = 1")
+    changes = {
+        "the page's text": lambda: page.write_text(page.read_text() + "\nOne more sentence.\n"),
+        "the code it includes": lambda: snippet.write_text(snippet.read_text().replace("ones(2", "ones(3")),
+        "the torch version": lambda: monkeypatch.setattr(torch, "__version__", "9.9.9"),
+        "the device": lambda: monkeypatch.setattr(harness, "chosen_device", lambda: torch.device("cuda")),
+        "the executor": lambda: monkeypatch.setattr(harness, "EXECUTOR_SOURCES", [*harness.EXECUTOR_SOURCES, executor]),
+        "the executor's code": lambda: executor.write_text("GUARD = 2"),
+    }
+    seen = {first}
+    for what, change in changes.items():
+        change()
+        key = harness.run_key(page, root)
+        assert key not in seen, f"changing {what} kept a key seen before"
+        assert cache.passed_before("page-run", "docs/tiny.md", key) is None, f"changing {what}: the run was reused"
+        seen.add(key)
+
+
+def test_the_executor_sources_cover_the_harness_fixtures_and_guards():
+    import harness
+
+    names = {Path(p).name for p in harness.EXECUTOR_SOURCES}
+    assert {"harness.py", "conftest.py", "execute.py", "questions.py"} <= names
+    assert all(Path(p).is_file() for p in harness.EXECUTOR_SOURCES)
+
+
+def test_a_project_check_runs_again_when_any_project_file_or_package_changes(tmp_path, monkeypatch):
+    """@pytest.mark.reusable("project"): the key covers every file git would commit outside tests/."""
+    import subprocess
+
+    root = tmp_path / "project"
+    (root / "hooks").mkdir(parents=True)
+    (root / "tests").mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    (root / "mkdocs.yml").write_text("site_name: x\n")
+    (root / "hooks" / "links.py").write_text("A = 1\n")
+    (root / "tests" / "test_x.py").write_text("def test(): pass\n")
+    (root / ".gitignore").write_text("site/\n")
+    argv, env = ["mkdocs", "build"], {"NOTES_SITE_URL": "http://127.0.0.1:8000/"}
+    first = cache.build_inputs_digest(root, argv, env)
+    assert first == cache.build_inputs_digest(root, argv, env)
+    (root / "site").mkdir()
+    (root / "site" / "index.html").write_text("built")  # ignored by git: not an input
+    (root / "tests" / "test_x.py").write_text("def test(): assert 1\n")  # tests/: judged separately
+    assert cache.build_inputs_digest(root, argv, env) == first
+    seen = {first}
+    changes = {
+        "a hook": lambda: (root / "hooks" / "links.py").write_text("A = 2\n"),
+        "a new, untracked file": lambda: (root / "hooks" / "new.py").write_text(""),
+        "the settings": lambda: (root / "mkdocs.yml").write_text("site_name: y\n"),
+    }
+    for what, change in changes.items():
+        change()
+        now = cache.build_inputs_digest(root, argv, env)
+        assert now not in seen, f"changing {what} kept the key"
+        seen.add(now)
+    assert cache.build_inputs_digest(root, argv, {**env, "NOTES_PAGE_TIMEOUT": "1"}) not in seen
+    assert cache.build_inputs_digest(root, [*argv, "--strict"], env) not in seen
+    from importlib import metadata
+
+    real = list(metadata.distributions())
+    monkeypatch.setattr(metadata, "distributions", lambda: real[:-1])  # a package removed or changed
+    assert cache.build_inputs_digest(root, argv, env) not in seen
+
+
+def test_a_site_check_sees_pages_too(tmp_path):
+    site = tmp_path / "site"
+    (site / "a").mkdir(parents=True)
+    (site / "a" / "index.html").write_text("one")
+    before = cache.site_files_digest(site, pages_too=True)
+    assert cache.site_files_digest(site) == cache.site_files_digest(site)
+    (site / "a" / "index.html").write_text("two")
+    assert cache.site_files_digest(site, pages_too=True) != before
