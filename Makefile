@@ -56,7 +56,7 @@ new: site-setup
 	$(BIN)/python -m machinery.scaffold $(CONCEPT) $(SECTION) $(if $(TITLE),--title "$(TITLE)")
 
 # Times every from-scratch implementation against PyTorch's own on this machine's best device
-# (DEVICE=cpu for the CPU) and records the table in benchmarks/results/<device>.md for the pages.
+# (DEVICE=cpu for the CPU) and records the result in benchmarks/results/<device>.json, which the pages render.
 benchmark: site-setup
 	$(BIN)/python -m benchmarks --save $(if $(filter cpu,$(DEVICE)),--cpu) $(ARGS)
 

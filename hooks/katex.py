@@ -1,10 +1,18 @@
-"""MkDocs hook: serve KaTeX from the site itself and refuse malformed TeX at build time.
+"""MkDocs hook: math is typeset by KaTeX at build time, and KaTeX is served from the site itself.
 
-* KaTeX comes from the npm package pinned in package.json (``npm ci``); its script, stylesheet
-  and fonts are added to the site under ``assets/katex/``, so no page loads math from a CDN.
-* Every formula that pymdownx.arithmatex (generic mode) leaves in a page is parsed by the same
-  KaTeX in Node once per build. A formula KaTeX rejects is a warning naming the page, the formula
-  and KaTeX's reason, which ``mkdocs build --strict`` turns into a failed build.
+* KaTeX comes from the npm package pinned in package.json (``npm ci``); its stylesheet and fonts
+  (which the typeset math needs) are added to the site under ``assets/katex/``, so no page loads
+  math from a CDN. No page runs KaTeX in the browser: the built HTML already holds the typeset math.
+* Every formula pymdownx.arithmatex (generic mode) leaves in a Markdown page, and every ``$...$`` /
+  ``$$...$$`` in a notebook's markdown cells (mkdocs-jupyter does not use arithmatex), is collected
+  in ``on_page_content`` and rendered, all pages' formulas together, by one Node process
+  (render_math.cjs) in ``on_env``, which MkDocs calls once every page's content is known
+  and before any page is written. ``on_post_page`` then puts KaTeX's HTML (with MathML for screen
+  readers) in place of the delimited TeX, inside the arithmatex element.
+* A formula KaTeX rejects is a warning naming the page, the formula and KaTeX's reason, which
+  ``mkdocs build --strict`` turns into a failed build.
+* The search index is unchanged: Material's search plugin indexes ``page.content`` before
+  ``on_post_page``, so it holds each formula's TeX source, not KaTeX's HTML and MathML.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ log = logging.getLogger("mkdocs.hooks.katex")
 
 ROOT = Path(__file__).resolve().parent.parent
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
-CHECKER = Path(__file__).resolve().parent / "check_math.cjs"
+RENDERER = Path(__file__).resolve().parent / "render_math.cjs"
 ASSET_DIR = "assets/katex"
 
 # arithmatex (generic: true) wraps inline math as <span class="arithmatex">\(...\)</span> and
@@ -33,12 +41,20 @@ MATH_RE = re.compile(
     r'<(?P<tag>span|div) class="arithmatex">\s*\\(?P<open>[(\[])(?P<tex>.*?)\\[)\]]\s*</(?P=tag)>',
     re.DOTALL,
 )
+# Notebook markdown cells (mkdocs-jupyter) keep their TeX, HTML-escaped, between $...$ / $$...$$.
+# A cell's rendered markdown runs from its jp-RenderedMarkdown element to the next cell (or the
+# end of the page's article).
+NOTEBOOK_CELL_RE = re.compile(
+    r'(<div class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>)(.*?)(?=<div class="jp-Cell\b|</article>|\Z)', re.DOTALL
+)
+NOTEBOOK_MATH_RE = re.compile(r"\$\$(?P<display>[^<]+?)\$\$|\$(?P<inline>[^$<\n]+?)\$")
 
-_formulas: list[dict] = []
+_formulas: dict[tuple[str, bool], set[str]] = {}  # (tex, display) -> the pages that hold it
+_rendered: dict[tuple[str, bool], str] = {}  # (tex, display) -> KaTeX's HTML
 
 
 def _katex_files() -> list[Path]:
-    names = [KATEX_DIST / "katex.min.js", KATEX_DIST / "katex.min.css", KATEX_DIST / "contrib" / "auto-render.min.js"]
+    names = [KATEX_DIST / "katex.min.css"]  # katex.min.js: no page runs KaTeX
     if not all(p.is_file() for p in names):
         raise PluginError(
             f"KaTeX is missing from {KATEX_DIST}. Run `npm ci` in {ROOT} (the Makefile does it)."
@@ -48,6 +64,7 @@ def _katex_files() -> list[Path]:
 
 def on_pre_build(config, **kwargs):
     _formulas.clear()
+    _rendered.clear()
 
 
 def on_files(files, config, **kwargs):
@@ -57,58 +74,84 @@ def on_files(files, config, **kwargs):
     return files
 
 
-# Notebook markdown cells keep their TeX between $...$ / $$...$$ (mkdocs-jupyter does not use arithmatex).
-NOTEBOOK_MATH_RE = re.compile(r"\$\$(?P<display>.+?)\$\$|\$(?P<inline>[^$\n]+?)\$", re.DOTALL)
+def _is_notebook(page) -> bool:
+    return page.file.src_uri.endswith(".ipynb")
 
 
-def notebook_formulas(page):
-    import nbformat
+def _replace(page_html: str, notebook: bool, typeset) -> str:
+    """page_html with each formula replaced by typeset(tex, display, whole match)."""
+    if notebook:
+        def cell(match):
+            body = NOTEBOOK_MATH_RE.sub(
+                lambda m: typeset(html.unescape(m["display"] if m["display"] is not None else m["inline"]),
+                                  m["display"] is not None, m[0]),
+                match[2],
+            )
+            return match[1] + body
 
-    notebook = nbformat.read(page.file.abs_src_path, as_version=4)
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            for match in NOTEBOOK_MATH_RE.finditer(cell.source):
-                display = match["display"] is not None
-                yield {"page": page.file.src_uri, "tex": match["display"] if display else match["inline"],
-                       "display": display}
+        return NOTEBOOK_CELL_RE.sub(cell, page_html)
+
+    def formula(match):
+        inner = typeset(html.unescape(match["tex"]), match["open"] == "[", None)
+        return f'<{match["tag"]} class="arithmatex">{inner}</{match["tag"]}>' if inner is not None else match[0]
+
+    return MATH_RE.sub(formula, page_html)
 
 
 def on_page_content(page_html, page, **kwargs):
-    if page.file.src_uri.endswith(".ipynb"):
-        _formulas.extend(notebook_formulas(page))
-        return page_html
-    for match in MATH_RE.finditer(page_html):
-        _formulas.append(
-            {
-                "page": page.file.src_uri,
-                "tex": html.unescape(match["tex"]),
-                "display": match["open"] == "[",
-            }
-        )
+    def collect(tex, display, whole):
+        _formulas.setdefault((tex, display), set()).add(page.file.src_uri)
+        return whole if whole is not None else ""
+
+    _replace(page_html, _is_notebook(page), collect)
     return page_html
 
 
-def on_post_build(config, **kwargs):
-    if not _formulas:
-        return
+def _render(formulas: list[tuple[str, bool]]) -> list[dict]:
     node = shutil.which("node")
     if node is None:
-        raise PluginError("Node.js is needed to check the math with KaTeX at build time.")
+        raise PluginError("Node.js is needed to typeset the math with KaTeX at build time.")
     result = subprocess.run(
-        [node, str(CHECKER)],
-        input=json.dumps(_formulas),
+        [node, str(RENDERER)],
+        input=json.dumps([{"tex": tex, "display": display} for tex, display in formulas]),
         capture_output=True,
         text=True,
+        encoding="utf-8",
         cwd=ROOT,
         check=False,
     )
     if result.returncode != 0:
-        raise PluginError(f"The KaTeX checker failed to run:\n{result.stderr}")
-    for problem in json.loads(result.stdout):
-        formula = _formulas[problem["index"]]
-        log.warning(
-            "Doc file '%s' contains malformed TeX %r: %s",
-            formula["page"],
-            formula["tex"].strip(),
-            problem["message"],
-        )
+        raise PluginError(f"KaTeX failed to run:\n{result.stderr}")
+    return json.loads(result.stdout)
+
+
+def on_env(env, config, files, **kwargs):
+    formulas = list(_formulas)
+    if not formulas:
+        return env
+    for (tex, display), outcome in zip(formulas, _render(formulas)):
+        if "html" in outcome:
+            _rendered[(tex, display)] = outcome["html"]
+            continue
+        for page in sorted(_formulas[(tex, display)]):
+            log.warning("Doc file '%s' contains malformed TeX %r: %s", page, tex.strip(), outcome["error"])
+    return env
+
+
+def on_post_page(output, page, config, **kwargs):
+    def typeset(tex, display, whole):
+        # a formula that failed is already reported: it is left as TeX
+        rendered = _rendered.get((tex, display))
+        if rendered is None and (tex, display) not in _formulas:  # added after on_page_content
+            _formulas.setdefault((tex, display), set()).add(page.file.src_uri)
+            outcome = _render([(tex, display)])[0]
+            if "html" in outcome:
+                rendered = _rendered[(tex, display)] = outcome["html"]
+            else:
+                log.warning("Doc file '%s' contains malformed TeX %r: %s", page.file.src_uri, tex.strip(),
+                            outcome["error"])
+        if rendered is None:
+            return whole
+        return rendered
+
+    return _replace(output, _is_notebook(page), typeset)

@@ -3,7 +3,7 @@ every other page.
 
 mkdocs-jupyter's template carries a MathJax loader (with an empty source unless a CDN is set) and
 a mermaid loader that imports from cdnjs. Both are removed; notebook math is typeset by the site's
-own KaTeX (javascripts/katex-init.js) and checked at build time by hooks/katex.py.
+own KaTeX at build time (hooks/katex.py), which also rejects malformed TeX.
 
 Notebooks are executed here, not by mkdocs-jupyter (whose `execute` is off): as many at a time as
 there are cores, starting when the file list is known so that they run while the Markdown pages are

@@ -10,6 +10,7 @@
   answer paragraph the harness checks against the code's output) and its "Remember" points.
 - `machinery.vocabulary`: the front matter a concept page gives search (questions, also-called words, code).
 - `machinery.reading_path`: the home page's reading order, which the footer's Next/Previous follow.
+- `machinery.benchmark_table`: the benchmark record's tables, as the optimizer pages show them.
 - `machinery.build_log`: what a failed site build says, for the suite to report it plainly.
 - `machinery.scaffold` (`make new CONCEPT=...`): a new page and snippet that already pass, from `templates/`.
 """

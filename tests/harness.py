@@ -669,7 +669,7 @@ def within_cpu_budget(name: str, run):
 
 # What decides how page code runs, besides the page and the code it includes: a change to any of these
 # runs every page again (run_key).
-EXECUTOR_SOURCES = [Path(__file__), Path(__file__).with_name("conftest.py"),
+EXECUTOR_SOURCES = [Path(__file__), Path(__file__).with_name("conftest.py"), *sorted(Path(__file__).with_name("plugins").glob("*.py")),
                     ROOT / "machinery" / "execute.py", ROOT / "machinery" / "questions.py"]
 
 

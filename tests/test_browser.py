@@ -1,5 +1,5 @@
 """The built site in a real browser (headless Chromium driven by Playwright; fixtures in
-conftest.py): every page, reached by a full load or by instant navigation as readers reach it,
+tests/plugins/browser.py and site.py): every page, reached by a full load or by instant navigation as readers reach it,
 shows cleanly and locally, math is rendered, copy buttons copy exactly the code the suite ran, the
 colour scheme persists, and axe-core finds no serious accessibility problem. Search is tested in
 test_search.py."""
@@ -34,6 +34,8 @@ MATH_STATE = """() => ({
     formulas: document.querySelectorAll('.arithmatex').length,
     rendered: document.querySelectorAll('.arithmatex .katex').length,
     errors: document.querySelectorAll('.katex-error').length,
+    // the build typesets the math (hooks/katex.py): no page loads KaTeX to typeset it again
+    runtime: typeof window.katex !== 'undefined' || typeof window.renderMathInElement !== 'undefined',
 })"""
 
 COPY_EVERY_BLOCK = """async () => {
@@ -132,7 +134,7 @@ def visit(page, source: Path) -> dict:
             page.add_script_tag(path=str(AXE))
         styled = str(source.relative_to(ROOT)) in STYLE_PAGES
         report["axe"] = page.evaluate(AXE_RUN, [] if styled else STYLE_RULES)
-    if is_notebook(source):  # markdown-cell math, typeset by KaTeX's auto-render
+    if is_notebook(source):  # markdown-cell math, typeset at build time (hooks/katex.py)
         report["notebook_math"] = page.evaluate(
             "() => ({rendered: document.querySelectorAll('.jp-RenderedMarkdown .katex').length,"
             " leftover: [...document.querySelectorAll('.jp-RenderedMarkdown')]"
@@ -155,6 +157,8 @@ def problems_of(source: Path, report: dict) -> list[str]:
     math = report["math"]
     if math["rendered"] != math["formulas"] or math["errors"]:
         problems.append(f"math not typeset {math}")
+    if math.get("runtime"):
+        problems.append("KaTeX is loaded in the browser: the built page should already hold the typeset math")
     if is_concept(source) and math["formulas"] == 0:
         problems.append("a concept page without math")
     notebook = report.get("notebook_math")
@@ -177,7 +181,7 @@ def problems_of(source: Path, report: dict) -> list[str]:
 
 
 # What judges a visit, besides the built files: a change to any of these runs every visit again.
-JUDGES = [Path(__file__), Path(__file__).with_name("conftest.py"), Path(__file__).with_name("harness.py"), AXE,
+JUDGES = [Path(__file__), Path(__file__).with_name("conftest.py"), *sorted(Path(__file__).with_name("plugins").glob("*.py")), Path(__file__).with_name("harness.py"), AXE,
           Path(cache.__file__)]
 
 

@@ -67,7 +67,7 @@ def test_a_stored_pass_comes_back_only_for_the_same_inputs(scratch_site, monkeyp
 
 def test_the_judges_of_a_visit_include_the_test_fixtures_and_harness():
     names = {Path(p).name for p in test_browser.JUDGES}
-    assert {"test_browser.py", "conftest.py", "harness.py", "axe.min.js", "cache.py"} <= names
+    assert {"test_browser.py", "conftest.py", "site.py", "browser.py", "reuse.py", "harness.py", "axe.min.js", "cache.py"} <= names
 
 
 def test_a_page_runs_again_when_its_text_code_torch_device_or_executor_changes(tmp_path, monkeypatch):
@@ -111,7 +111,7 @@ def test_the_executor_sources_cover_the_harness_fixtures_and_guards():
     import harness
 
     names = {Path(p).name for p in harness.EXECUTOR_SOURCES}
-    assert {"harness.py", "conftest.py", "execute.py", "questions.py"} <= names
+    assert {"harness.py", "conftest.py", "options.py", "reuse.py", "execute.py", "questions.py"} <= names
     assert all(Path(p).is_file() for p in harness.EXECUTOR_SOURCES)
 
 

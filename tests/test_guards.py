@@ -524,9 +524,9 @@ def test_a_broken_link_is_reported_with_its_page_line(tmp_path):
 @pytest.mark.reusable("project")
 def test_a_page_missing_from_nav_is_named_with_what_to_do(tmp_path):
     """A page in docs/ but not in mkdocs.yml's nav fails the strict build; MkDocs lists it on a line of
-    its own under the warning, which the failure of the site's tests (conftest.wait_for_site) shows,
+    its own under the warning, which the failure of the site's tests (plugins/site.py: wait_for_site) shows,
     with what to do."""
-    import conftest
+    from plugins.site import wait_for_site
 
     scratch_build(tmp_path, {"listed.md": "# Listed\n"})
     write(tmp_path / "project" / "docs" / "unlisted.md", "# Unlisted\n")
@@ -536,7 +536,7 @@ def test_a_page_missing_from_nav_is_named_with_what_to_do(tmp_path):
     write(folder / "build.log", result.stdout + result.stderr)
     write(folder / "returncode", str(result.returncode))
     with pytest.raises(pytest.fail.Exception) as failed:
-        conftest.wait_for_site(folder)
+        wait_for_site(folder)
     message = str(failed.value)
     assert 'are not included in the "nav" configuration' in message, message
     assert "  - unlisted.md" in message, message

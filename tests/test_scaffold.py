@@ -1,5 +1,5 @@
 """The contributors' loop: `make new` (machinery/scaffold.py) writes a concept page and snippet that pass
-the checks at once, and `make check PAGE=...` (conftest.only_page) selects one page's tests.
+the checks at once, and `make check PAGE=...` (plugins/selection.py: only_page) selects one page's tests.
 
 The scaffold runs on a scratch copy of the project (as the build faults of test_guards.py do): one
 neighbour page in its section, then the new page, which the page runner, the snippet runner, the
@@ -113,7 +113,7 @@ def test_scaffold_refuses_a_bad_name_or_section(project, capsys):
 
 @pytest.mark.reusable("project")
 def test_check_selects_the_page_its_snippets_and_its_browser_visit():
-    """`make check PAGE=...` (conftest.only_page): the page's tests, the snippets it includes (also one
+    """`make check PAGE=...` (plugins/selection.py: only_page): the page's tests, the snippets it includes (also one
     named unlike the page: matrix-multiplication.md includes matmul.py), and nothing of other pages."""
     import subprocess
     import sys

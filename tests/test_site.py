@@ -71,7 +71,7 @@ def test_no_page_loads_anything_from_another_host(site):
 
 def test_katex_and_its_fonts_are_served_by_the_site(site):
     katex = site / "assets" / "katex"
-    assert (katex / "katex.min.js").is_file() and (katex / "katex.min.css").is_file()
+    assert (katex / "katex.min.css").is_file()
     css = (katex / "katex.min.css").read_text(encoding="utf-8")
     woff2 = set(re.findall(r"url\((fonts/[^)]+\.woff2)\)", css))
     assert woff2, "KaTeX's stylesheet names no woff2 fonts: has its layout changed?"
@@ -79,8 +79,43 @@ def test_katex_and_its_fonts_are_served_by_the_site(site):
     assert not missing, f"fonts KaTeX asks for but the site lacks: {missing}"
     for page in html_pages(site):
         text = page.read_text(encoding="utf-8")
-        if 'class="arithmatex"' in text:
-            assert "assets/katex/katex.min.js" in text and "javascripts/katex-init.js" in text, page
+        if 'class="arithmatex"' in text or 'class="katex"' in text:
+            assert "assets/katex/katex.min.css" in text and "javascripts/katex-init.js" in text, page
+        # math is typeset at build time (hooks/katex.py): no page runs KaTeX in the browser
+        assert "katex.min.js" not in text and "auto-render" not in text, page
+
+
+ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.DOTALL)
+MARKDOWN_CELL = re.compile(r'<div class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>(.*?)(?=<div class="jp-Cell\b|</article>)',
+                           re.DOTALL)
+
+
+def test_math_is_typeset_at_build_time(site):
+    """hooks/katex.py puts KaTeX's HTML (and MathML) in place of every formula's TeX: each arithmatex
+    element of a page holds KaTeX markup and no \\( \\) \\[ \\] delimiters, and a notebook's markdown cells
+    hold KaTeX markup and no $...$ left. A malformed formula fails the build (test_guards)."""
+    problems = []
+    sources = [s for s in DOCS.rglob("*.md") if s.parent != DOCS] + sorted(DOCS.rglob("*.ipynb"))
+    for source in sources:
+        text = built_page(site, source).read_text(encoding="utf-8")
+        name = source.relative_to(ROOT)
+        if source.suffix == ".ipynb":
+            cells = MARKDOWN_CELL.findall(text)
+            typeset = sum(cell.count('class="katex"') for cell in cells)
+            visible = [re.sub(r"<[^>]+>", "", re.sub(r'<span class="katex-mathml">.*?</math></span>', "", cell,
+                                                      flags=re.DOTALL)) for cell in cells]
+            left = [m for cell in visible for m in re.findall(r"\$[^$]+\$", cell)]
+            if not typeset or left:
+                problems.append(f"{name}: {typeset} formulas typeset in markdown cells, TeX left: {left[:3]}")
+            continue
+        formulas = ARITHMATEX.findall(text)
+        bare = [body[:60] for _tag, body in formulas if not body.startswith(('<span class="katex"',
+                                                                             '<span class="katex-display"'))]
+        if not formulas or bare:
+            problems.append(f"{name}: {len(formulas)} formulas, not typeset: {bare[:3]}")
+        if text.count('class="katex"') < len(formulas) or re.search(r'class="arithmatex">\s*\\[(\[]', text):
+            problems.append(f"{name}: TeX delimiters left in the page")
+    assert not problems, "\n".join(problems)
 
 
 def test_front_matter_parses_and_concept_pages_have_title_description_tags():

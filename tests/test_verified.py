@@ -50,7 +50,7 @@ def test_a_code_edit_makes_a_record_stale_and_a_prose_edit_does_not(tmp_path):
     sections it includes), not with its prose."""
     import shutil
 
-    for path in ("docs/optimizers/adam.md", "snippets/adam.py", "benchmarks/results/cpu.md"):
+    for path in ("docs/optimizers/adam.md", "snippets/adam.py"):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / path, tmp_path / path)
     page, snippet = tmp_path / "docs/optimizers/adam.md", tmp_path / "snippets/adam.py"

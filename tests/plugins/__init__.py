@@ -1,0 +1,1 @@
+"""The suite's pytest plugins, one concern each; tests/conftest.py loads them (pytest_plugins)."""

@@ -1,0 +1,66 @@
+"""The built site in headless Chromium (tests/test_browser.py, tests/test_search.py): the browser,
+and watched tabs that record requests to other hosts and console errors."""
+
+import os
+import shutil
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = os.environ.get("NOTES_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking switches Chromium phones home at start-up.
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-domain-reliability",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make setup` installs Debian's chromium, "
+                    "or set NOTES_CHROMIUM to a Chromium binary", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def watched_tab(browser, base_url):
+    """A new tab (and its context) that records in ``foreign_requests`` every request to another
+    host and in ``console_errors`` every console error and uncaught exception."""
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], base_url=base_url)
+    page = context.new_page()
+    page.foreign_requests = []
+    page.full_loads = set()  # kinds of page loaded in full in this tab (test_browser.reach)
+    page.console_errors = []
+    local = urlparse(base_url).netloc
+
+    def on_request(request):
+        url = urlparse(request.url)
+        if url.scheme in {"http", "https", "ws", "wss"} and url.netloc != local:
+            page.foreign_requests.append(request.url)
+
+    page.on("request", on_request)
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    return context, page
+
+
+@pytest.fixture
+def page(browser, base_url):
+    """A fresh tab for one test (see watched_tab)."""
+    context, page = watched_tab(browser, base_url)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def tab(browser, base_url):
+    """One watched tab per worker, reused test after test (test_browser's page-by-page visit)."""
+    context, page = watched_tab(browser, base_url)
+    yield page
+    context.close()
