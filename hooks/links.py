@@ -29,9 +29,8 @@ from typing import NamedTuple
 from mkdocs.utils import get_relative_url
 from mkdocs.utils.meta import get_data
 
-from machinery.inventory import is_concept
+from machinery.inventory import PAGE_LINK, is_concept, resolve
 
-LINK = re.compile(r"\]\((?P<target>[^)\s#]+\.(?:md|ipynb))(?:#[^)\s]*)?\)")
 FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,}).*?^\1\2", re.S | re.M)
 HEADING = re.compile(r"^#\s+(.+)$", re.M)
 SECTION_TITLE = "Linked from"
@@ -66,14 +65,14 @@ def on_files(files, config, **kwargs):
         if MAP_MARKER in body:  # the concept map drawn there links to every concept page
             for target in filter(is_concept, pages - {file.src_uri}):
                 _linked_from.setdefault(target, set()).add(file.src_uri)
-        for match in LINK.finditer(body):
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(file.src_uri), match["target"]))
+        for match in PAGE_LINK.finditer(body):
+            target = resolve(file.src_uri, match["target"])
             if target in pages and target != file.src_uri:
                 _linked_from.setdefault(target, set()).add(file.src_uri)
         if file.src_uri.endswith(".md"):  # notebooks: hooks/notebooks.py checks their links
             for line, target in broken_links(file, pages):
                 log.warning(f"docs/{file.src_uri}:{line}: the link '{target}' leads to no page "
-                            f"(docs/{posixpath.normpath(posixpath.join(posixpath.dirname(file.src_uri), target))} "
+                            f"(docs/{resolve(file.src_uri, target)} "
                             "does not exist)")
     return files
 
@@ -85,11 +84,11 @@ def broken_links(file, pages: set[str]) -> list[tuple[int, str]]:
     blank = lambda m: re.sub(r"[^\n]", " ", m.group(0))  # noqa: E731  (keeps every line where it was)
     text = re.sub(r"`[^`\n]*`", blank, FENCE.sub(blank, text))
     found = []
-    for match in LINK.finditer(text):
+    for match in PAGE_LINK.finditer(text):
         target = match["target"]
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("/"):
             continue  # another site, or an absolute path: MkDocs' validation judges those
-        if posixpath.normpath(posixpath.join(posixpath.dirname(file.src_uri), target)) not in pages:
+        if resolve(file.src_uri, target) not in pages:
             found.append((text.count("\n", 0, match.start()) + 1, target))
     return found
 

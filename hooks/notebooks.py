@@ -24,7 +24,6 @@ page's URL, and a link to a missing page or a missing heading is a warning namin
 import hashlib
 import logging
 import os
-import posixpath
 import re
 import shutil
 import sys
@@ -35,6 +34,8 @@ from urllib.parse import unquote
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
+
+from machinery.inventory import resolve
 
 log = logging.getLogger("mkdocs.hooks.notebooks")
 CACHE = Path(".cache") / "notebooks"
@@ -199,7 +200,7 @@ def rewrite_links(output, page):
     """`../x/y.md#h` in a notebook's markdown -> the built page's URL relative to this page."""
     def replace(match):
         written, anchor = match["path"], match["anchor"]
-        target_uri = posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri), unquote(written)))
+        target_uri = resolve(page.file.src_uri, unquote(written))
         target = _files.get_file_from_path(target_uri) if _files else None
         if target is None:
             log.warning(f"Doc file '{page.file.src_uri}' contains a link '{written}', but the target "

@@ -20,13 +20,12 @@ from markdown.extensions.toc import slugify
 from mkdocs.structure.files import File
 from mkdocs.utils.meta import get_data
 
-from machinery.inventory import is_concept
+from machinery.inventory import PAGE_LINK, is_concept, resolve
 from machinery.questions import MISCONCEPTION, questions, remember_points
 
 SHEET = "review/index.md"
 CARDS = "review/flashcards.txt"
 CARD_DECK = "Deep-learning study notes"
-LINK = re.compile(r"(\]\()(?P<target>[^)\s#]+\.(?:md|ipynb))(?P<anchor>#[^)\s]*)?\)")
 MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.S)
 
 
@@ -45,9 +44,8 @@ def sections_of(nav) -> list[tuple[str, list[str]]]:
 def relink(text: str, page: str, here: str) -> str:
     """Rewrite the page's relative links so that they work from `here` (a docs-relative folder)."""
     def fix(m):
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), m["target"]))
-        return f"{m.group(1)}{posixpath.relpath(target, here)}{m['anchor'] or ''})"
-    return LINK.sub(fix, text)
+        return f"]({posixpath.relpath(resolve(page, m['target']), here)}{m['anchor'] or ''})"
+    return PAGE_LINK.sub(fix, text)
 
 
 def read_page(file) -> dict:
@@ -95,11 +93,10 @@ def sheet_markdown(sections, pages) -> str:
 def absolute_links(text: str, page: str, site_url: str) -> str:
     """A card lives outside the site: its links must be absolute."""
     def fix(m):
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), m["target"]))
-        url = re.sub(r"(^|/)index\.md$", r"\1", target)
+        url = re.sub(r"(^|/)index\.md$", r"\1", resolve(page, m["target"]))
         url = re.sub(r"\.(md|ipynb)$", "/", url)
-        return f"{m.group(1)}{site_url.rstrip('/')}/{url}{m['anchor'] or ''})"
-    return LINK.sub(fix, text)
+        return f"]({site_url.rstrip('/')}/{url}{m['anchor'] or ''})"
+    return PAGE_LINK.sub(fix, text)
 
 
 def card_html(text: str) -> str:

@@ -49,23 +49,25 @@ class Question:
     explanation: list[str] = field(default_factory=list)  # the body after the answer, dedented, code removed
     section: str = ""  # the `## ` heading it stands under
 
-    @property
-    def answer_text(self) -> str:
-        return self.answer[len(ANSWER_MARK):].strip() if self.answer.startswith(ANSWER_MARK) else self.answer
+
+def outside_fences(lines: list[str]):
+    """(index, line) for each line that is neither inside a fenced block nor one of its fence lines."""
+    in_fence = None
+    for i, line in enumerate(lines):
+        fence = FENCE_RE.match(line)
+        if in_fence is None and fence:
+            in_fence = fence["fence"]
+        elif in_fence is not None:
+            if fence and fence["fence"].startswith(in_fence[0]) and len(fence["fence"]) >= len(in_fence):
+                in_fence = None
+        else:
+            yield i, line
 
 
 def questions(lines: list[str]) -> list[Question]:
     """Every `??? question` block in the page lines (raw or with includes expanded), in page order."""
-    found, section, in_fence = [], "", None
-    for i, line in enumerate(lines):
-        fence = FENCE_RE.match(line)
-        if fence and in_fence is None:
-            in_fence = fence["fence"]
-            continue
-        if in_fence is not None:
-            if fence and fence["fence"].startswith(in_fence[0]) and len(fence["fence"]) >= len(in_fence):
-                in_fence = None
-            continue
+    found, section = [], ""
+    for i, line in outside_fences(lines):
         if line.startswith("## "):
             section = line[3:].strip()
         m = QUESTION_RE.match(line)
@@ -98,18 +100,7 @@ def questions(lines: list[str]) -> list[Question]:
 
 def without_code(lines: list[str]) -> list[str]:
     """The lines with fenced blocks (and the blank lines around them) removed, for prose-only views."""
-    kept, in_fence = [], None
-    for line in lines:
-        fence = FENCE_RE.match(line)
-        if in_fence is None and fence:
-            in_fence = fence["fence"]
-            continue
-        if in_fence is not None:
-            if fence and fence["fence"].startswith(in_fence[0]) and len(fence["fence"]) >= len(in_fence):
-                in_fence = None
-            continue
-        kept.append(line)
-    text = "\n".join(kept).strip("\n")
+    text = "\n".join(line for _, line in outside_fences(lines)).strip("\n")
     return re.sub(r"\n{3,}", "\n\n", text).splitlines() if text else []
 
 

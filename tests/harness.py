@@ -667,10 +667,12 @@ def within_cpu_budget(name: str, run):
     return result, seconds
 
 
+# The suite's own code (this harness, conftest.py and its plugins): part of what judges every cached pass.
+SUITE_SOURCES = [Path(__file__), Path(__file__).with_name("conftest.py"),
+                 *sorted(Path(__file__).with_name("plugins").glob("*.py"))]
 # What decides how page code runs, besides the page and the code it includes: a change to any of these
 # runs every page again (run_key).
-EXECUTOR_SOURCES = [Path(__file__), Path(__file__).with_name("conftest.py"), *sorted(Path(__file__).with_name("plugins").glob("*.py")),
-                    ROOT / "machinery" / "execute.py", ROOT / "machinery" / "questions.py"]
+EXECUTOR_SOURCES = [*SUITE_SOURCES, ROOT / "machinery" / "execute.py", ROOT / "machinery" / "questions.py"]
 
 
 def run_key(path: Path, root: Path = ROOT) -> str:
@@ -684,6 +686,15 @@ def run_key(path: Path, root: Path = ROOT) -> str:
     text = "\n".join(expand(path, root)[0]) if path.suffix == ".md" else path.read_bytes()
     return cache.digest(rel(path, root), text, torch.__version__, str(chosen_device()), sys.version,
                         *EXECUTOR_SOURCES)
+
+
+def stored_run(path: Path, record_verified: bool) -> tuple[str, str, dict | None]:
+    """(name, run_key, what a pass with exactly these inputs stored, or None). A run recorded for verified/
+    always executes: a record says what ran in that run."""
+    from machinery import cache
+
+    name, key = rel(path), run_key(path)
+    return name, key, None if record_verified else cache.passed_before("page-run", name, key)
 
 
 def build_command(out: Path, **env) -> tuple[list[str], dict]:

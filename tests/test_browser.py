@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from harness import DOCS, ROOT, expand, scan_fences, url_path
+from harness import DOCS, ROOT, SUITE_SOURCES, expand, scan_fences, url_path
 from machinery import cache
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -181,8 +181,7 @@ def problems_of(source: Path, report: dict) -> list[str]:
 
 
 # What judges a visit, besides the built files: a change to any of these runs every visit again.
-JUDGES = [Path(__file__), Path(__file__).with_name("conftest.py"), *sorted(Path(__file__).with_name("plugins").glob("*.py")), Path(__file__).with_name("harness.py"), AXE,
-          Path(cache.__file__)]
+JUDGES = [Path(__file__), *SUITE_SOURCES, AXE, Path(cache.__file__)]
 
 
 def visit_key(site: Path, source: Path, browser_version: str) -> str:

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from harness import (DOCS, PageError, PageTimeout, code_fingerprint, describe_exception, guarded, innermost,
-                     or_fail, refuse_tensors_off_device, rel, run_code, run_key, within_cpu_budget)
+                     or_fail, refuse_tensors_off_device, rel, run_code, stored_run, within_cpu_budget)
 from machinery import cache
 
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
@@ -44,8 +44,7 @@ def run_notebook(path):
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[rel(n) for n in NOTEBOOKS])
 def test_notebook_runs_cell_by_cell(notebook, record_property, request):
     """Reused, as a page is, when it passed with exactly the same inputs (harness.run_key)."""
-    name, key = rel(notebook), run_key(notebook)
-    stored = None if request.config.getoption("--record-verified") else cache.passed_before("page-run", name, key)
+    name, key, stored = stored_run(notebook, request.config.getoption("--record-verified"))
     if stored is not None:
         cells, output, seconds = stored["cells"], stored["output"], stored["seconds"]
         record_property("page_runs_reused", 1)

@@ -5,7 +5,7 @@ import warnings
 
 import pytest
 
-from harness import BlockRun, DOCS, PageRun, markdown_pages, or_fail, rel, run_key, run_page, within_cpu_budget
+from harness import BlockRun, DOCS, PageRun, markdown_pages, or_fail, rel, run_page, stored_run, within_cpu_budget
 from machinery import cache
 from machinery.inventory import is_concept
 from machinery.questions import ANSWER_MARK, CHECK_YOURSELF, MISCONCEPTION, questions
@@ -16,10 +16,9 @@ PAGES = markdown_pages()
 @pytest.mark.parametrize("page", PAGES, ids=[rel(p) for p in PAGES])
 def test_page(page, record_property, request):
     """A page that passed with exactly the same text, included code, torch, device and executor is not
-    run again (harness.run_key, machinery/cache.py), except when recording verified/: a record says
+    run again (harness.stored_run, machinery/cache.py), except when recording verified/: a record says
     what ran in this run."""
-    name, key = rel(page), run_key(page)
-    stored = None if request.config.getoption("--record-verified") else cache.passed_before("page-run", name, key)
+    name, key, stored = stored_run(page, request.config.getoption("--record-verified"))
     if stored is not None:
         result = PageRun(**{**stored["run"], "blocks": [BlockRun(**b) for b in stored["run"]["blocks"]]})
         seconds = stored["seconds"]

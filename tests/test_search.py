@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from harness import DOCS, ROOT, url_path
+from harness import DOCS, ROOT, SUITE_SOURCES, url_path
 from machinery import cache
 
 QUERIES = Path(__file__).with_name("search-queries.tsv")
@@ -108,8 +108,7 @@ def test_index_holds_key_terms_and_leaves_out_pages_that_gather_others(site):
 
 
 # What judges a half, besides the built site's files (its search index, scripts and styles among them).
-JUDGES = [Path(__file__), Path(__file__).with_name("conftest.py"), *sorted(Path(__file__).with_name("plugins").glob("*.py")), QUERIES,
-          Path(cache.__file__)]
+JUDGES = [Path(__file__), *SUITE_SOURCES, QUERIES, Path(cache.__file__)]
 TARGETS = {"tuned": "hit@3 100%", "reported": "hit@3 >= 95%, hit@1 >= 80%"}
 
 

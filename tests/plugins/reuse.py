@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from harness import SUITE_SOURCES
 from machinery import cache
 
 TESTS = Path(__file__).resolve().parent.parent
-# The suite's own code that judges every check: its fixtures, hooks and harness.
-SUITE = [TESTS / "conftest.py", *sorted((TESTS / "plugins").glob("*.py")), TESTS / "harness.py"]
 
 
 def pytest_configure(config):
@@ -25,7 +24,7 @@ def reusable_key(item) -> str | None:
     marker = item.get_closest_marker("reusable")
     if marker is None or cache.fresh():
         return None
-    judges = [Path(item.path), *SUITE, Path(cache.__file__)]
+    judges = [Path(item.path), *SUITE_SOURCES, Path(cache.__file__)]
     if marker.args[0] == "site":
         browser = next((item.funcargs[n] for n in ("page", "tab", "browser") if n in item.funcargs), None)
         version = (browser.context.browser.version if hasattr(browser, "context") else
