@@ -38,20 +38,35 @@ MATH_STATE = """() => ({
     runtime: typeof window.katex !== 'undefined' || typeof window.renderMathInElement !== 'undefined',
 })"""
 
+# Material's copy button copies with the browser's copy command (clipboard.js): every click's text is
+# read from that copy event, and the clipboard itself after the last click, which must hold the same
+# text (a copy event whose text did not reach the clipboard fails the page). Reading the clipboard
+# after every click cost two browser round trips a block.
 COPY_EVERY_BLOCK = """async () => {
     const copied = [];
-    for (const pre of document.querySelectorAll('.md-typeset .language-python pre')) {
-        // Reveal blocks in collapsed admonitions and inactive tabs, as a reader would.
-        for (let d = pre.closest('details'); d; d = d.parentElement.closest('details')) d.open = true;
-        for (let tab = pre.closest('.tabbed-block'); tab; tab = tab.parentElement.closest('.tabbed-block')) {
-            const index = [...tab.parentElement.children].indexOf(tab);
-            tab.closest('.tabbed-set').querySelectorAll(':scope > input')[index].checked = true;
-        }
+    const onCopy = (event) => {
+        const field = event.target;  // clipboard.js copies from a selected, off-screen textarea
+        copied.push(field.value !== undefined ? field.value.slice(field.selectionStart, field.selectionEnd)
+                                              : String(document.getSelection()));
+    };
+    document.addEventListener('copy', onCopy, true);
+    try {
         await navigator.clipboard.writeText('');
-        pre.querySelector("button[data-md-type='copy']").click();
-        copied.push(await navigator.clipboard.readText());
+        for (const pre of document.querySelectorAll('.md-typeset .language-python pre')) {
+            // Reveal blocks in collapsed admonitions and inactive tabs, as a reader would.
+            for (let d = pre.closest('details'); d; d = d.parentElement.closest('details')) d.open = true;
+            for (let tab = pre.closest('.tabbed-block'); tab; tab = tab.parentElement.closest('.tabbed-block')) {
+                const index = [...tab.parentElement.children].indexOf(tab);
+                tab.closest('.tabbed-set').querySelectorAll(':scope > input')[index].checked = true;
+            }
+            const before = copied.length;
+            pre.querySelector("button[data-md-type='copy']").click();
+            if (copied.length === before) copied.push(null);  // the click copied nothing
+        }
+    } finally {
+        document.removeEventListener('copy', onCopy, true);
     }
-    return copied;
+    return {copied, clipboard: await navigator.clipboard.readText()};
 }"""
 
 AXE_RUN = """async (skip) => (await axe.run(document, {resultTypes: ['violations'],
@@ -143,7 +158,8 @@ def visit(page, source: Path) -> dict:
     else:
         lines, _origins, _on_page = expand(source)
         report["tested"] = ["\n".join(f.body).rstrip() for f in scan_fences(lines) if f.is_python]
-    report["copied"] = page.evaluate(COPY_EVERY_BLOCK) if report["tested"] else []
+    copies = page.evaluate(COPY_EVERY_BLOCK) if report["tested"] else {"copied": [], "clipboard": ""}
+    report["copied"], report["clipboard"] = copies["copied"], copies["clipboard"]
     report["foreign"], report["console"] = list(page.foreign_requests), list(page.console_errors)
     return report
 
@@ -167,8 +183,12 @@ def problems_of(source: Path, report: dict) -> list[str]:
     tested, copied = report["tested"], report["copied"]
     if len(copied) != len(tested):
         problems.append(f"{len(tested)} Python blocks tested, {len(copied)} copy buttons")
+    if copied and report.get("clipboard") != copied[-1]:
+        problems.append(f"the clipboard holds {str(report.get('clipboard'))[:80]!r}..., not the last block's copy")
     for index, (got, expected) in enumerate(zip(copied, tested), 1):
-        if got != expected:
+        if got is None:
+            problems.append(f"block {index}: the copy button copies nothing")
+        elif got != expected:
             problems.append(f"block {index}: the copy button gives {got[:80]!r}..., the suite ran {expected[:80]!r}...")
     if is_concept(source) and "axe" not in report:
         problems.append("axe did not run")
@@ -267,3 +287,19 @@ def test_review_sheet_prints_every_answer_without_navigation(page, site):
     page.evaluate("window.dispatchEvent(new Event('afterprint'))")
     assert page.evaluate("[...document.querySelectorAll('details.question')].every(d => !d.open)")
     page.emulate_media(media="screen")
+
+
+@pytest.mark.reusable("site")
+@pytest.mark.parametrize("plant, expected", [
+    # the code shown changed after the suite ran it: the copy event carries other text
+    ("addEventListener('load', () => document.querySelector('.md-typeset .language-python pre code')"
+     ".append('\\n# planted'))", "block 1: the copy button gives"),
+    # a script rewrites what reaches the clipboard: the copy event looks right, the clipboard does not
+    ("document.addEventListener('copy', event => { event.clipboardData.setData('text/plain', 'planted');"
+     " event.preventDefault(); })", "the clipboard holds 'planted'"),
+], ids=["shown-code-differs", "clipboard-rewritten"])
+def test_tour_fails_a_copy_button_that_does_not_copy_the_code_the_suite_ran(page, site, plant, expected):
+    page.add_init_script(plant)
+    source = DOCS / "tensors" / "broadcasting.md"
+    problems = problems_of(source, visit(page, source))
+    assert any(expected in problem for problem in problems), problems
