@@ -5,15 +5,16 @@ mkdocs-jupyter's template carries a MathJax loader (with an empty source unless 
 a mermaid loader that imports from cdnjs. Both are removed; notebook math is typeset by the site's
 own KaTeX at build time (hooks/katex.py), which also rejects malformed TeX.
 
-Notebooks are executed here, not by mkdocs-jupyter (whose `execute` is off): as many at a time as
-there are cores, starting when the file list is known so that they run while the Markdown pages are
-processed. Each core's kernel runs its notebooks one after another, its namespace emptied before
-each, so torch and matplotlib are imported once per kernel rather than once per notebook. The first
-notebook page waits for all of them: a cell that raises, or that shows an error (a figure that
-cannot be drawn), fails the build, every notebook's faults reported together, naming notebook and
-cell. Executed copies are kept in .cache/notebooks/, keyed by the notebook's bytes, so an unchanged
-notebook is not run again. The download button offers the notebook as stored (without outputs),
-not the executed copy.
+Notebooks are executed here, not by mkdocs-jupyter (whose `execute` is off), and not in a Jupyter
+kernel: machinery.notebooks runs each one in this process, cell by cell, under the same guards as a
+page's code (seeds, no sockets, the time limit), when the file list is known. Every fault is a
+warning naming notebook and cell, so the strict build fails on it: a cell that raises, and anything
+a cell shows that its code did not mean to (stderr, a warning, a figure that cannot be drawn). Executed copies and their records are kept in .cache/notebooks/, keyed by the notebook's
+bytes, torch, the device settings and the executor (machinery.notebooks.key), so an unchanged notebook
+is not run again (NOTES_FRESH=1 runs it anyway). With NOTES_BUILD_RECORDS=1 (the test suite's build)
+each notebook's record is also written beside the built site, in records/, for the suite to read
+instead of running the notebook a second time. The download button offers the notebook as stored
+(without outputs), not the executed copy.
 
 mkdocs-jupyter also leaves links in markdown cells as written (`../training/gradient-descent.md`),
 which MkDocs neither rewrites nor validates for notebook pages. Here they are rewritten to the built
@@ -21,156 +22,71 @@ page's URL, and a link to a missing page or a missing heading is a warning namin
 (so `mkdocs build --strict` fails), as it is for Markdown pages.
 """
 
-import hashlib
+import json
 import logging
 import os
 import re
 import shutil
-import sys
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
+from machinery import cache, execute, notebooks
 from machinery.inventory import resolve
 
 log = logging.getLogger("mkdocs.hooks.notebooks")
 CACHE = Path(".cache") / "notebooks"
-_pool = None
-_runs = {}  # src_uri -> (stored notebook path, future of the executed copy's path)
-_local = threading.local()  # one kernel per pool thread, reused for the notebooks that thread runs
-_kernels = []
+_runs = {}  # src_uri -> (stored notebook path, executed copy's path, record)
 
 
-def kernel():
-    """This thread's kernel: one thread of torch each, since they run side by side, one per core."""
-    from jupyter_client.manager import KernelManager
-
-    manager = getattr(_local, "manager", None)
-    if manager is None or not manager.is_alive():
-        manager = KernelManager(kernel_name="python3")
-        env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}  # Agg would hide figures
-        # No history database: the kernel is reused and its cell count reset for each notebook, which
-        # the database takes for a clash and reports in the next cell's output ("Session/line number
-        # was not unique in database").
-        manager.start_kernel(extra_arguments=["--HistoryManager.enabled=False"],
-                             env=dict(env, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE"))
-        _local.manager = manager
-        _kernels.append(manager)
-    return manager
-
-
-def fresh_namespace(manager, folder: Path):
-    """Make a used kernel look new to the next notebook: empty namespace, no figures, its own folder.
-    Imports stay loaded, which is the point: torch and matplotlib are imported once per kernel."""
-    client = manager.blocking_client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
-        reply = client.execute_interactive(  # not counted: the notebook's cells are numbered from 1
-            f"%reset -f\nimport os as _os, matplotlib.pyplot as _plt\n_plt.close('all')\n_os.chdir({str(folder)!r})\n"
-            "del _os, _plt\nget_ipython().execution_count = 1", store_history=False, timeout=60,
-            output_hook=lambda message: None)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"could not reset the kernel: {reply['content']}")
-    finally:
-        client.stop_channels()
-
-
-class ShownErrors(Exception):
-    """Cells that ran but show an error output; args[0] lists them."""
-
-
-def prepare(stored: Path, executed: Path) -> Path:
-    """The executed copy of ``stored`` (from the cache, or run now in this thread's kernel), or
-    ``stored`` itself when it has no code. Raises if a cell fails or shows an error."""
+def prepare(stored: Path, name: str, folder: Path) -> tuple[Path, dict | None, list[str]]:
+    """The executed copy of ``stored`` in ``folder`` (from the cache, or run now), its record and its
+    faults; ``stored`` itself, without a record, when it has no code. Raises if a cell fails."""
     import nbformat
-    from nbclient import NotebookClient
 
-    if executed.exists():
-        notebook = nbformat.read(executed, as_version=4)
-    else:
-        notebook = nbformat.read(stored, as_version=4)
-        if not any(cell.cell_type == "code" for cell in notebook.cells):
-            return stored  # nothing to run: no kernel to start
-        manager = kernel()
-        fresh_namespace(manager, stored.parent)
-        NotebookClient(notebook, km=manager, timeout=600, allow_errors=False).execute()
-        executed.parent.mkdir(parents=True, exist_ok=True)
-        partial = executed.with_suffix(".partial")
-        nbformat.write(notebook, partial)
-        partial.replace(executed)  # whole or absent: an interrupted build leaves no half-written cache
-    shown = error_outputs(notebook)
-    if shown:
-        raise ShownErrors(shown)
-    return executed
+    executed, recorded = folder / stored.name, folder / "record.json"  # same name: the page's links use it
+    if recorded.exists() and executed.exists() and not cache.fresh():
+        return executed, json.loads(recorded.read_text(encoding="utf-8")), []
+    if not any(cell.cell_type == "code" for cell in nbformat.read(stored, as_version=4).cells):
+        return stored, None, []
+    execute.warm_imports()  # once: the first notebook's CPU seconds are its own, not the imports'
+    run = notebooks.run(stored, name)
+    if run.faults:
+        return stored, None, run.faults
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, text in ((executed, nbformat.writes(run.notebook)), (recorded, json.dumps(run.record, indent=1))):
+        partial = path.with_suffix(".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)  # whole or absent: an interrupted build leaves no half-written cache
+    return executed, run.record, []
 
 
-def stop_kernels():
-    while _kernels:
-        manager = _kernels.pop()
-        if manager.is_alive():
-            manager.shutdown_kernel(now=True)
-
-
-def cache_key(stored: Path) -> str:
-    from importlib.metadata import version  # not `import torch`: a second of start-up for a string
-
-    digest = hashlib.sha256(stored.read_bytes())
-    digest.update(Path(__file__).read_bytes())  # how it is run: a change here runs every notebook again
-    digest.update(f"{sys.version} torch {version('torch')} {os.environ.get('CUDA_VISIBLE_DEVICES')}".encode())
-    return digest.hexdigest()[:24]
-
-
-def start_notebooks(files, config):
-    """Start preparing every notebook: run it unless the cache has its executed copy."""
-    global _pool
+def run_notebooks(files, config):
+    """Run (or take from the cache) every notebook. Each fault is a warning naming the notebook and cell,
+    so that `mkdocs build --strict` fails with every fault of the build reported, notebooks, figure
+    blocks and links alike; the page of a failed notebook shows it as stored, without outputs."""
     _runs.clear()
-    notebooks = [f for f in files if f.src_uri.endswith(".ipynb")]
-    if not notebooks:
-        return
-    _pool = _pool or ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="notebook")
     root = Path(config["config_file_path"]).parent
-    for file in notebooks:
-        stored = Path(file.abs_src_path)
-        executed = root / CACHE / cache_key(stored) / stored.name  # same name: the page's links use it
-        _runs[file.src_uri] = (stored, _pool.submit(prepare, stored, executed))
+    for file in files:
+        if not file.src_uri.endswith(".ipynb"):
+            continue
+        stored, name = Path(file.abs_src_path), f"docs/{file.src_uri}"
+        try:
+            executed, record, faults = prepare(stored, name, root / CACHE / notebooks.key(stored))
+        except Exception as error:  # noqa: BLE001: reported with the rest, below
+            executed, record, faults = stored, None, [f"failed while executing: {str(error).removeprefix(name + ' ')}"]
+        for fault in faults:
+            log.warning(f"notebook '{file.src_uri}' {fault.removeprefix(name + ' ')}")
+        _runs[file.src_uri] = (stored, executed, record)
 
 
 @event_priority(100)  # before mkdocs-jupyter reads the notebook in its own on_pre_page
 def on_pre_page(page, **kwargs):
     run = _runs.get(page.file.src_uri)
-    if run is None:
-        return page
-    problems = []  # every notebook's, reported together at the first notebook page
-    for src_uri, (_stored, future) in _runs.items():
-        error = future.exception()
-        if isinstance(error, ShownErrors):
-            problems += [f"notebook '{src_uri}' {shown}" for shown in error.args[0]]
-        elif error is not None:  # nbclient's CellExecutionError shows the cell and its traceback
-            problems.append(f"notebook '{src_uri}' failed while executing:\n{error}")
-    if problems:
-        raise PluginError("\n\n".join(problems))
-    page.file.abs_src_path = str(run[1].result())
+    if run is not None:
+        page.file.abs_src_path = str(run[1])
     return page
-
-
-def error_outputs(notebook) -> list[str]:
-    """What a cell shows that its code did not mean to: an error shown without failing (a figure that
-    cannot be drawn fails in the kernel's display hook after the cell has succeeded, and the page
-    would show its traceback), and anything written to stderr (warnings, kernel or library noise)."""
-    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    shown = []
-    for number, cell in enumerate(code_cells, 1):
-        for output in cell.outputs:
-            if output.output_type == "error":
-                shown.append(f"code cell {number} shows an error: {output.ename}: {output.evalue}")
-            elif output.output_type == "stream" and output.name == "stderr":
-                shown.append(f"code cell {number} prints to stderr: {output.text.strip()[:300]}")
-    return shown
 
 
 MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
@@ -193,7 +109,7 @@ def on_files(files, config, **kwargs):
     global _files
     _files = files
     _anchors_to_check.clear()
-    start_notebooks(files, config)
+    run_notebooks(files, config)
 
 
 def rewrite_links(output, page):
@@ -214,12 +130,13 @@ def rewrite_links(output, page):
     return LINK.sub(replace, output)
 
 
-def on_build_error(error, **kwargs):
-    stop_kernels()
-
-
 def on_post_build(config, **kwargs):
-    stop_kernels()
+    if os.environ.get("NOTES_BUILD_RECORDS") == "1":  # the suite's build: records/ beside site/
+        records = Path(config["site_dir"]).parent / "records"
+        records.mkdir(exist_ok=True)
+        for src_uri, (_, _, record) in _runs.items():
+            if record is not None:
+                (records / (src_uri.replace("/", "--") + ".json")).write_text(json.dumps(record), encoding="utf-8")
     for source, written, target, anchor in _anchors_to_check:
         built = PurePosixPath(config["site_dir"]) / target.dest_uri
         html = open(built, encoding="utf-8").read()
@@ -250,7 +167,7 @@ def on_page_content(html, page, **kwargs):
 def on_post_page(output, page, **kwargs):
     if not page.file.src_uri.endswith(".ipynb"):
         return output
-    stored, _ = _runs[page.file.src_uri]
+    stored = _runs[page.file.src_uri][0]
     folder = Path(page.file.abs_dest_path).parent
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(stored, folder / stored.name)  # the download: as stored, without outputs

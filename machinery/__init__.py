@@ -4,6 +4,9 @@
   mode), the guards (sockets refused, a time limit, the CPU forced when asked), and running a code
   string or a whole file with tracebacks that name its lines. The test harness, the notebook test,
   the figure blocks of the build, the benchmarks and the mutation runner all run code through it.
+- `machinery.notebooks`: the worked examples run cell by cell in this process (no Jupyter kernel) by
+  that executor, with their outputs as Jupyter shows them and a record per cell; the build runs each
+  notebook once this way, and the suite reads the build's record.
 - `machinery.inventory`: which files are concept pages.
 - `machinery.cache`: passed checks remembered by a digest of everything they read, so reruns skip them.
 - `machinery.questions`: what a page asks and states for review: its check-yourself questions (with the

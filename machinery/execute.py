@@ -11,13 +11,14 @@ The test harness (page blocks, snippets), the notebook test, the figure blocks o
 
 Sockets are refused without pytest-socket (a test dependency; the build runs without it), the way it
 does: ``socket.socket``, ``getaddrinfo`` and ``gethostbyname`` are replaced while guarded code runs.
-Unlike pytest-socket, the refusal holds for the guarded thread only: the site build starts Jupyter
-kernels in a thread pool while a figure block runs, and those must keep their sockets.
+Unlike pytest-socket, the refusal holds for the guarded thread only: other threads of the process
+(the suite's local web server, Playwright's connection to the browser) keep their sockets.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import linecache
 import os
 import random
@@ -56,6 +57,21 @@ def reset_state():
         sys.modules["matplotlib.pyplot"].close("all")
 
 
+@functools.cache
+def warm_imports():
+    """Pay once, before any timed run, for what the first page would: importing torch, matplotlib and
+    scikit-learn's data sets (scipy), and the lazy imports behind the first optimizer step
+    (torch._dynamo) and the first assert_close (sympy). The per-page CPU budget is for the page."""
+    import matplotlib.pyplot  # noqa: F401
+    import sklearn.datasets  # noqa: F401
+    import torch
+
+    weight = torch.zeros(1, requires_grad=True)
+    weight.grad = torch.ones(1)
+    torch.optim.SGD([weight], lr=0.1).step()
+    torch.testing.assert_close(weight.detach(), weight.detach())
+
+
 def force_cpu():
     """Hide every accelerator, so code that picks its device picks the CPU. CUDA reads
     CUDA_VISIBLE_DEVICES when it initialises, which torch does lazily: call this before any CUDA use."""
@@ -90,7 +106,7 @@ _lock = threading.Lock()
 def _refused_here(family=None) -> bool:
     allow_unix = _refusing.get(threading.get_ident())
     if allow_unix is None:
-        return False  # an unguarded thread (a notebook kernel's client, the test server, ...)
+        return False  # an unguarded thread (the test server, the browser's driver, ...)
     return not (allow_unix and hasattr(socket, "AF_UNIX") and family == socket.AF_UNIX)
 
 

@@ -660,11 +660,15 @@ def within_cpu_budget(name: str, run):
     started = time.process_time()
     result = run()
     seconds = time.process_time() - started
-    on_cpu = chosen_device().type == "cpu"
-    if on_cpu and seconds > PAGE_CPU_BUDGET:
+    check_cpu_budget(name, seconds)
+    return result, seconds
+
+
+def check_cpu_budget(name: str, seconds: float) -> None:
+    """A PageError if a page's (notebook's) code took more than the budget of CPU seconds on the CPU."""
+    if chosen_device().type == "cpu" and seconds > PAGE_CPU_BUDGET:
         raise PageError(f"{name}: its blocks took {seconds:.1f} s of CPU time, over the {PAGE_CPU_BUDGET:.0f} s "
                         "budget for a page; make the example smaller or move the heavy part to benchmarks/")
-    return result, seconds
 
 
 # The suite's own code (this harness, conftest.py and its plugins): part of what judges every cached pass.

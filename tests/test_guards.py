@@ -160,8 +160,9 @@ def test_socket_connection_is_refused(scratch):
 
 
 def test_socket_refusal_holds_in_the_guarded_thread_only():
-    """The build runs figure blocks while its thread pool talks to Jupyter kernels: the guard
-    refuses the guarded thread's sockets and leaves the other threads', and is gone afterwards."""
+    """Guarded code runs while other threads of the process need their sockets (the suite's web server,
+    the browser's driver): the guard refuses the guarded thread's sockets and leaves the other threads',
+    and is gone afterwards."""
     import socket
     import threading
 
@@ -389,19 +390,25 @@ def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
 
 
 @pytest.mark.reusable("project")
-def test_strict_build_fails_on_a_figure_block_that_opens_a_socket_or_runs_too_long(tmp_path):
-    """Figure blocks run at build time under the suite's guards (machinery.execute): no network, and
+def test_strict_build_fails_on_a_figure_block_or_notebook_that_opens_a_socket_or_runs_too_long(tmp_path):
+    """Figure blocks and notebooks run at build time under the suite's guards (machinery.execute): no network, and
     the time limit, here lowered to 1 s through NOTES_PAGE_TIMEOUT."""
     result = scratch_build(tmp_path, {
         "planted/net.md": '# Net\n\n```python figure="Net"\nimport urllib.request\n'
                           'urllib.request.urlopen("http://example.com", timeout=1)\n```\n',
         "planted/slow.md": '# Slow\n\n```python figure="Slow"\nimport time\ntime.sleep(30)\n```\n',
+        "planted/net.ipynb": planted_notebook(
+            "# Net", "import urllib.request\nurllib.request.urlopen('http://example.com', timeout=1)"),
+        "planted/slow.ipynb": planted_notebook("# Slow", "import time\ntime.sleep(30)"),
     }, NOTES_PAGE_TIMEOUT="1")
     log = result.stdout + result.stderr
     assert result.returncode != 0, log
     assert "'planted/net.md': figure block 'Net' failed at build time: network access refused" in log, log
     assert ("'planted/slow.md': figure block 'Slow' failed at build time: timed out: "
             "planted/slow.md ran longer than 1 s (NOTES_PAGE_TIMEOUT)") in log, log
+    # notebooks run in the build under the same guards (machinery.notebooks)
+    assert "notebook 'planted/net.ipynb' failed while executing" in log and "network access refused" in log, log
+    assert "docs/planted/slow.ipynb ran longer than 1 s (NOTES_PAGE_TIMEOUT)" in log, log
 
 
 @pytest.mark.reusable("project")
@@ -433,27 +440,55 @@ def test_strict_build_fails_on_a_concept_page_without_questions_or_a_notebook_wi
 @pytest.mark.reusable("project")
 def test_notebook_with_stored_outputs_or_a_failing_cell_is_refused(tmp_path):
     import nbformat
-    import test_notebooks
+
+    from machinery import notebooks
 
     notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Example"),
         nbformat.v4.new_code_cell("import torch\nx = torch.ones(2, device='cpu')"),
         nbformat.v4.new_code_cell("y = x + 1\nassert y.sum() == 5, 'wrong sum'"),
     ])
     path = tmp_path / "example.ipynb"
     nbformat.write(notebook, path)
-    with pytest.raises(PageError, match=r"example.ipynb cell 2 line 2: AssertionError: wrong sum"):
-        test_notebooks.run_notebook(path)
-    notebook.cells[1].source = "y = x + 1"
-    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="2\n")]
+    with pytest.raises(notebooks.NotebookError, match=r"^example.ipynb code cell 2 line 2: AssertionError: wrong sum"):
+        notebooks.run(path, "example.ipynb")
+    notebook.cells[2].source = "y = x + 1"
+    notebook.cells[2].outputs = [nbformat.v4.new_output("stream", text="2\n")]
     nbformat.write(notebook, path)
-    with pytest.raises(PageError, match=r"cells \[2\] carry stored outputs"):
-        test_notebooks.run_notebook(path)
+    with pytest.raises(notebooks.NotebookError, match=r"code cells \[2\] carry stored outputs"):
+        notebooks.run(path, "example.ipynb")
+
+
+def test_a_notebook_shows_what_jupyter_would(tmp_path):
+    """machinery.notebooks collects, in order, what a cell prints, the figures it shows or leaves open,
+    and its last expression's value with its rich forms; stderr noise is a fault, not an output."""
+    import nbformat
+
+    from machinery import notebooks
+
+    path = tmp_path / "shows.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nprint('before')\nplt.plot([1, 2])\nplt.show()\n"
+                                  "print('after')\nplt.figure()\nplt.plot([2, 1])"),
+        nbformat.v4.new_code_cell("from IPython.display import HTML\nHTML('<b>bold</b>')"),
+        nbformat.v4.new_code_cell("import sys\nprint('noise', file=sys.stderr)\n6 * 7"),
+    ]), path)
+    run = notebooks.run(path, "shows.ipynb")
+    first, second, third = (cell.outputs for cell in run.notebook.cells)
+    # as Jupyter orders them: the last line's value, then the figures still open at the end of the cell
+    assert [o.output_type for o in first] == ["stream", "display_data", "stream", "execute_result", "display_data"]
+    assert first[0].text == "before\n" and first[2].text == "after\n" and "Line2D" in first[3].data["text/plain"]
+    assert first[1].data["image/png"].startswith("iVBOR") and first[1].data["text/plain"].startswith("<Figure size")
+    assert second[0].output_type == "execute_result" and second[0].data["text/html"] == "<b>bold</b>"
+    assert third[0].data["text/plain"] == "42" and run.notebook.cells[2].execution_count == 3
+    assert run.faults == ["shows.ipynb code cell 3 prints to stderr: noise"]
+    assert run.record["output"] == "before\nafter\n" and [b["cell"] for b in run.record["blocks"]] == [1, 2, 3]
 
 
 @pytest.mark.reusable("project")
 def test_strict_build_fails_on_a_notebook_cell_that_raises_or_shows_an_error(tmp_path):
     """Also on what a cell shows that its code did not mean to: anything on stderr, such as a warning
-    or the kernel's own complaints (the reused kernels once showed IPython's history-database errors)."""
+    or a library's own complaints (reused Jupyter kernels once showed IPython's history-database errors)."""
     result = scratch_build(tmp_path, {
         "planted/noisy.ipynb": planted_notebook(
             "# Planted", "import warnings\nwarnings.warn('planted library noise')", "y = 2"),
@@ -466,7 +501,7 @@ def test_strict_build_fails_on_a_notebook_cell_that_raises_or_shows_an_error(tmp
     log = result.stdout + result.stderr
     assert result.returncode != 0, log
     assert "notebook 'planted/broken.ipynb' failed while executing" in log and "planted notebook failure" in log, log
-    assert "In[2]" in log, log  # the second code cell, as Jupyter numbers it
+    assert "failed while executing: code cell 2 line 1" in log, log  # the second code cell, as Jupyter numbers it
     assert "notebook 'planted/figure.ipynb' code cell 1 shows an error: ValueError" in log, log
     assert "notebook 'planted/noisy.ipynb' code cell 1 prints to stderr" in log and "planted library noise" in log, log
 

@@ -49,14 +49,8 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session", autouse=True)
 def warm_imports():
-    """Pay, once per worker and outside any page's CPU budget, for what the first page would:
-    importing torch, matplotlib and scikit-learn's data sets (scipy), and the lazy imports behind
-    the first optimizer step (torch._dynamo) and the first assert_close (sympy)."""
-    import matplotlib.pyplot  # noqa: F401
-    import sklearn.datasets  # noqa: F401
-    import torch
+    """Pay, once per worker and outside any page's CPU budget, for what the first page would
+    (machinery.execute.warm_imports)."""
+    from machinery.execute import warm_imports
 
-    weight = torch.zeros(1, requires_grad=True)
-    weight.grad = torch.ones(1)
-    torch.optim.SGD([weight], lr=0.1).step()
-    torch.testing.assert_close(weight.detach(), weight.detach())
+    warm_imports()

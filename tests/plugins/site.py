@@ -85,7 +85,8 @@ def start_site_build(config, folder: Path | None = None) -> Path:
         folder = Path(tempfile.mkdtemp(prefix="notes-site-"))
     else:
         folder.mkdir(parents=True, exist_ok=True)
-    argv, env = build_command(folder / "site", NOTES_SITE_URL=BUILT_FOR)
+    # NOTES_BUILD_RECORDS: the build writes what it ran (the notebooks) to records/ beside site/
+    argv, env = build_command(folder / "site", NOTES_SITE_URL=BUILT_FOR, NOTES_BUILD_RECORDS="1")
     # A build that succeeded from exactly these inputs is reused (machinery/cache.py): same files, same
     # installed packages, same command. Any change builds again; CI starts without the cache.
     key = None if cache.fresh() else cache.build_inputs_digest(ROOT, [a for a in argv if a != str(folder / "site")], env)
@@ -152,6 +153,15 @@ def site(pytestconfig, tmp_path_factory):
     # xdist, the parent would be shared by every run, and a later run would test an old site
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     return wait_for_site(site_build(pytestconfig, shared))
+
+
+@pytest.fixture(scope="session")
+def build_records(pytestconfig):
+    """What this run's site build ran, its records/ folder (hooks/notebooks.py), once the build has
+    finished; None when this run builds no site (a run of some test modules only): then a test that
+    would read a record runs the code itself."""
+    folder = os.environ.get(SITE_ENV)
+    return wait_for_site(folder).parent / "records" if folder else None
 
 
 @pytest.fixture(scope="session")
