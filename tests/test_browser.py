@@ -10,10 +10,10 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from harness import DOCS, ROOT, SUITE_SOURCES, expand, scan_fences, url_path
+from harness import DOCS, ROOT, expand, scan_fences, url_path
 from machinery import cache
+from plugins.browser import AXE, visit_key
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # Accessibility findings we accept, rule id -> reason. Keep it short and explained.
 AXE_ACCEPTED: dict[str, str] = {}
 
@@ -198,17 +198,6 @@ def problems_of(source: Path, report: dict) -> list[str]:
         if v["impact"] in {"serious", "critical"} and v["id"] not in AXE_ACCEPTED
     ]
     return problems
-
-
-# What judges a visit, besides the built files: a change to any of these runs every visit again.
-JUDGES = [Path(__file__), *SUITE_SOURCES, AXE, Path(cache.__file__)]
-
-
-def visit_key(site: Path, source: Path, browser_version: str) -> str:
-    """Everything a visit's verdict depends on: the page as built, every other file of the site it may
-    load, the code that judges it, and the browser (machinery/cache.py)."""
-    built = site / url_path(source) / "index.html"
-    return cache.digest(built.read_bytes(), cache.built_site_digest(site), *JUDGES, browser_version)
 
 
 @pytest.mark.parametrize("source", doc_pages(), ids=lambda source: str(source.relative_to(ROOT)))

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-import test_browser
+from harness import DOCS
 from machinery import cache
+from plugins import browser as browser_plugin
 
 
 @pytest.fixture
@@ -23,19 +24,19 @@ def scratch_site(tmp_path, monkeypatch):
     return site
 
 
-SOURCE = test_browser.DOCS / "tensors" / "where.md"
+SOURCE = DOCS / "tensors" / "where.md"
 
 
 def key(site, browser="chromium 1"):
     # The uncached digest: this test changes the site it hashes.
     return cache.digest((site / "tensors/where/index.html").read_bytes(), cache.site_files_digest(site),
-                        *test_browser.JUDGES, browser)
+                        *browser_plugin.JUDGES, browser)
 
 
 def test_a_stored_pass_comes_back_only_for_the_same_inputs(scratch_site, monkeypatch, tmp_path):
     first = key(scratch_site)
     assert first == key(scratch_site)  # the same inputs, the same key
-    assert test_browser.visit_key(scratch_site, SOURCE, "chromium 1") == first
+    assert browser_plugin.visit_key(scratch_site, SOURCE, "chromium 1") == first
     cache.remember_pass("browser", "docs/tensors/where.md", first, {"reached": "full"})
     assert cache.passed_before("browser", "docs/tensors/where.md", first) == {"reached": "full"}
     assert cache.passed_before("browser", "docs/tensors/other.md", first) is None  # another check
@@ -59,14 +60,14 @@ def test_a_stored_pass_comes_back_only_for_the_same_inputs(scratch_site, monkeyp
 
     judge = tmp_path / "judge.py"
     judge.write_text("rule = 1")
-    monkeypatch.setattr(test_browser, "JUDGES", [*test_browser.JUDGES, judge])
+    monkeypatch.setattr(browser_plugin, "JUDGES", [*browser_plugin.JUDGES, judge])
     before = key(scratch_site)
     judge.write_text("rule = 2")  # the code that judges changed
     assert key(scratch_site) != before
 
 
 def test_the_judges_of_a_visit_include_the_test_fixtures_and_harness():
-    names = {Path(p).name for p in test_browser.JUDGES}
+    names = {Path(p).name for p in browser_plugin.JUDGES}
     assert {"test_browser.py", "conftest.py", "site.py", "browser.py", "reuse.py", "harness.py", "axe.min.js", "cache.py"} <= names
 
 
@@ -162,3 +163,72 @@ def test_a_site_check_sees_pages_too(tmp_path):
     assert cache.site_files_digest(site) == cache.site_files_digest(site)
     (site / "a" / "index.html").write_text("two")
     assert cache.site_files_digest(site, pages_too=True) != before
+
+
+def test_a_figure_is_drawn_again_when_its_code_versions_device_or_drawing_code_change(tmp_path, monkeypatch):
+    """hooks/figures.py keeps what a figure block drew under figure_key: the same block draws once."""
+    import importlib.util
+    from importlib import metadata
+
+    from harness import ROOT
+
+    spec = importlib.util.spec_from_file_location("figures_hook", ROOT / "hooks" / "figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    monkeypatch.setattr(figures, "CACHE", tmp_path / "figures")
+    monkeypatch.delenv("NOTES_FRESH", raising=False)
+    monkeypatch.delenv("NOTES_FORCE_CPU", raising=False)
+    drawings = []
+    monkeypatch.setattr(figures, "run_and_draw", lambda source, label: drawings.append(source) or ["<svg/>"])
+    block = "import matplotlib.pyplot as plt\nplt.plot([1, 2])"
+    assert figures.drawn(block, "p.md") == ["<svg/>"] and figures.drawn(block, "p.md") == ["<svg/>"]
+    assert len(drawings) == 1  # drawn once, then reused
+    assert figures.drawn(block + "\nplt.title('t')", "p.md") and len(drawings) == 2  # the block's code
+    executor = tmp_path / "execute.py"
+    executor.write_text("GUARD = 1")
+    real_version = metadata.version
+    changes = {
+        "the torch version": lambda: monkeypatch.setattr(
+            metadata, "version", lambda name: "9.9.9" if name == "torch" else real_version(name)),
+        "the device": lambda: monkeypatch.setenv("NOTES_FORCE_CPU", "1"),
+        "the executor": lambda: monkeypatch.setattr(figures.execute, "__file__", str(executor)),
+        "the executor's code": lambda: executor.write_text("GUARD = 2"),
+    }
+    for what, change in changes.items():
+        before = len(drawings)
+        change()
+        figures.drawn(block, "p.md")
+        assert len(drawings) == before + 1, f"changing {what}: the figure was not drawn again"
+    monkeypatch.setenv("NOTES_FRESH", "1")
+    figures.drawn(block, "p.md")
+    assert len(drawings) == len(changes) + 3  # NOTES_FRESH=1 draws again
+
+
+def test_a_notebook_runs_again_when_its_bytes_torch_device_or_executor_change(tmp_path, monkeypatch):
+    """machinery.notebooks.key, which names the build's executed copy and record (hooks/notebooks.py)."""
+    from importlib import metadata
+
+    from machinery import notebooks
+
+    path = tmp_path / "x.ipynb"
+    path.write_text('{"cells": []}')
+    monkeypatch.delenv("NOTES_FORCE_CPU", raising=False)
+    first = notebooks.key(path)
+    assert notebooks.key(path) == first
+    executor = tmp_path / "execute.py"
+    executor.write_text("GUARD = 1")
+    real_version = metadata.version
+    changes = {
+        "the notebook": lambda: path.write_text('{"cells": [1]}'),
+        "the torch version": lambda: monkeypatch.setattr(
+            metadata, "version", lambda name: "9.9.9" if name == "torch" else real_version(name)),
+        "the device": lambda: monkeypatch.setenv("NOTES_FORCE_CPU", "1"),
+        "the executor": lambda: monkeypatch.setattr(notebooks, "SOURCES", [*notebooks.SOURCES, executor]),
+        "the executor's code": lambda: executor.write_text("GUARD = 2"),
+    }
+    seen = {first}
+    for what, change in changes.items():
+        change()
+        now = notebooks.key(path)
+        assert now not in seen, f"changing {what} kept the key"
+        seen.add(now)

@@ -3,9 +3,25 @@ and watched tabs that record requests to other hosts and console errors."""
 
 import os
 import shutil
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from harness import ROOT, SUITE_SOURCES, url_path
+from machinery import cache
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# What judges a visit (tests/test_browser.py), besides the built files: a change to any of these runs
+# every visit again.
+JUDGES = [ROOT / "tests" / "test_browser.py", *SUITE_SOURCES, AXE, Path(cache.__file__)]
+
+
+def visit_key(site: Path, source: Path, browser_version: str) -> str:
+    """Everything a visit's verdict depends on: the page as built, every other file of the site it may
+    load, the code that judges it, and the browser (machinery/cache.py)."""
+    built = site / url_path(source) / "index.html"
+    return cache.digest(built.read_bytes(), cache.built_site_digest(site), *JUDGES, browser_version)
 
 CHROMIUM = os.environ.get("NOTES_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking switches Chromium phones home at start-up.
@@ -29,10 +45,10 @@ def browser():
         browser.close()
 
 
-def watched_tab(browser, base_url):
+def watched_tab(browser, base_url, **options):
     """A new tab (and its context) that records in ``foreign_requests`` every request to another
     host and in ``console_errors`` every console error and uncaught exception."""
-    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], base_url=base_url)
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], base_url=base_url, **options)
     page = context.new_page()
     page.foreign_requests = []
     page.full_loads = set()  # kinds of page loaded in full in this tab (test_browser.reach)
@@ -60,7 +76,9 @@ def page(browser, base_url):
 
 @pytest.fixture(scope="session")
 def tab(browser, base_url):
-    """One watched tab per worker, reused test after test (test_browser's page-by-page visit)."""
-    context, page = watched_tab(browser, base_url)
+    """One watched tab per worker, reused test after test (test_browser's page-by-page visit). It asks
+    for reduced motion, as some readers' systems do: Material then skips its transitions, and the tour
+    does not wait for fades to end before judging a page (the other browser tests keep the motion)."""
+    context, page = watched_tab(browser, base_url, reduced_motion="reduce")
     yield page
     context.close()

@@ -6,11 +6,16 @@ from plugins.site import SITE_MODULES
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests of the built site last, slowest first, so that the workers run pages, snippets and
-    notebooks while the background build finishes, instead of waiting for it."""
+    """Tests that wait for the build (the site's modules, and any test that asks for the built site or
+    the build's records) last, slowest first, so that the workers run pages and snippets while the
+    background build finishes, instead of waiting for it."""
     if config.getoption("--page"):
         only_page(config, items)
-    uses_site = lambda item: item.nodeid.split("::")[0].endswith(SITE_MODULES)  # noqa: E731
+
+    def uses_site(item):
+        return item.nodeid.split("::")[0].endswith(SITE_MODULES) or bool(
+            {"site", "build_records", "base_url"} & set(getattr(item, "fixturenames", ())))
+
     slow_first = {"tests/test_search.py": 0, "tests/test_browser.py": 1}
     items.sort(key=lambda item: (uses_site(item), slow_first.get(item.nodeid.split("::")[0], 2)))
 
