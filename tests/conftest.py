@@ -11,7 +11,7 @@
 - reuse.py: @pytest.mark.reusable, passes reused on identical inputs.
 
 A change to any of them (or to this file) invalidates the cached passes they judge (harness.EXECUTOR_SOURCES,
-test_browser.JUDGES, test_search.JUDGES and plugins/reuse.py all include harness.SUITE_SOURCES)."""
+plugins/browser.JUDGES, test_search.JUDGES and plugins/reuse.py all include harness.SUITE_SOURCES)."""
 
 pytest_plugins = [
     "plugins.options",

@@ -6,7 +6,7 @@ import json
 import re
 
 from benchmarks.cases import CASES
-from harness import ROOT, url_path
+from machinery.pages import ROOT, url_path
 
 RESULTS = ROOT / "benchmarks" / "results"
 

@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from harness import DOCS, ROOT, expand, scan_fences, url_path
+from machinery.pages import DOCS, expand, ROOT, scan_fences, url_path
 from machinery import cache
 from plugins.browser import AXE, visit_key
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import DOCS
+from machinery.pages import DOCS
 from machinery import cache
 from plugins import browser as browser_plugin
 
@@ -170,7 +170,7 @@ def test_a_figure_is_drawn_again_when_its_code_versions_device_or_drawing_code_c
     import importlib.util
     from importlib import metadata
 
-    from harness import ROOT
+    from machinery.pages import ROOT
 
     spec = importlib.util.spec_from_file_location("figures_hook", ROOT / "hooks" / "figures.py")
     figures = importlib.util.module_from_spec(spec)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import harness
-from harness import PageError, ROOT, build_site, run_page, run_snippet
+from harness import build_site
+from machinery import execute
+from machinery.pages import PageError, ROOT, run_page, run_snippet
 
 
 def write(path: Path, text: str) -> Path:
@@ -131,7 +132,7 @@ def test_a_misspelt_section_names_the_line_and_the_sections_that_exist(scratch):
 
 
 def test_endless_loop_times_out_naming_the_line(scratch, monkeypatch):
-    monkeypatch.setattr(harness, "PAGE_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(execute, "PAGE_TIMEOUT_S", 1.0)
     page = write(scratch / "docs" / "loop.md", """
         # Loop
 
@@ -180,34 +181,24 @@ def test_socket_refusal_holds_in_the_guarded_thread_only():
     assert socket.socket is true_socket
 
 
-def test_skip_needs_a_reason_and_a_reason_is_reported(scratch):
-    silent = write(scratch / "docs" / "silent.md", """
-        # Silent
+@pytest.mark.parametrize("marker", [
+    '<!--pytest.mark.skip(reason="needs a GPU")-->', "<!--pytest-codeblocks:skip-->", "<!--pytest-codeblocks:cont-->",
+    "<!--pytest-codeblocks:expected-output-->", "<!--pytest.mark.xfail(raises=ZeroDivisionError)-->",
+    "<!-- pytest-codeblocks:importorskip(numpy) -->",
+])
+def test_a_codeblocks_marker_is_refused_by_name(scratch, marker):
+    """No page skips, chains or checks a block by marker: every block runs, in page order, in one
+    namespace; a marker would quietly change that, so it fails the page naming its line."""
+    page = write(scratch / "docs" / "marked.md", f"""
+        # Marked
 
-        <!--pytest.mark.skip-->
-        ```python
-        raise SystemExit("never")
-        ```
-
-        ```python
-        x = 1
-        ```
-    """)
-    assert "without a reason" in page_error(scratch, silent)
-    honest = write(scratch / "docs" / "honest.md", """
-        # Honest
-
-        <!--pytest.mark.skip(reason="needs a GPU")-->
-        ```python
-        raise SystemExit("never")
-        ```
-
+        {marker}
         ```python
         x = 1
         ```
     """)
-    result = run_page(honest, scratch)
-    assert result.blocks_run == 1 and "needs a GPU" in result.blocks_skipped[0]
+    message = page_error(scratch, page)
+    assert "pytest-codeblocks markers are not used" in message and f"docs/marked.md:3: {marker}" in message, message
 
 
 def test_a_page_without_executed_blocks_fails(scratch):
@@ -219,45 +210,6 @@ def test_a_page_without_executed_blocks_fails(scratch):
         ```
     """)
     assert "no Python block was executed" in page_error(scratch, page)
-
-
-def test_markers_cont_expected_output_and_xfail(scratch):
-    page = write(scratch / "docs" / "markers.md", """
-        # Markers
-
-        ```python
-        a = 2
-        ```
-
-        <!--pytest-codeblocks:cont-->
-        ```python
-        print(a * 21)
-        ```
-
-        <!--pytest-codeblocks:expected-output-->
-        ```text
-        42
-        ```
-
-        <!--pytest.mark.xfail(raises=ZeroDivisionError, reason="shows the error")-->
-        ```python
-        1 / 0
-        ```
-    """)
-    assert run_page(page, scratch).blocks_run == 2
-    wrong = write(scratch / "docs" / "wrong_output.md", """
-        # Wrong output
-
-        ```python
-        print(41)
-        ```
-
-        <!--pytest-codeblocks:expected-output-->
-        ```text
-        42
-        ```
-    """)
-    assert "output differs" in page_error(scratch, wrong)
 
 
 def test_seeds_are_reset_so_two_runs_print_the_same(scratch):
@@ -320,12 +272,12 @@ def test_console_transcript_is_refused_by_name(scratch):
 
 
 def test_orphan_snippet_is_reported(scratch):
-    import test_snippets
+    from machinery.pages import orphans
 
     write(scratch / "snippets/shown.py", "x = 1\n")
     write(scratch / "snippets/orphan.py", "x = 2\n")
     write(scratch / "docs/page.md", '# Page\n\n```python\n--8<-- "snippets/shown.py"\n```\n')
-    assert test_snippets.orphans([scratch / "docs/page.md"], sorted((scratch / "snippets").glob("*.py")), scratch) == [
+    assert orphans([scratch / "docs/page.md"], sorted((scratch / "snippets").glob("*.py")), scratch) == [
         "snippets/orphan.py"
     ]
 

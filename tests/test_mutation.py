@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from harness import ROOT, rel, snippet_files
+from machinery.pages import rel, ROOT, snippet_files
 from mutation.__main__ import (EQUIVALENT, OVERALL_TARGET, REPORT, SNIPPET_TARGET, equivalents,
                                fingerprint, kill_rate)
 

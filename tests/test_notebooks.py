@@ -11,15 +11,16 @@ import json
 
 import pytest
 
-from harness import (DOCS, PageError, check_cpu_budget, chosen_device, code_fingerprint, or_fail, refuse_tensors_off_device, rel,
-                     stored_run, within_cpu_budget)
+from harness import or_fail, stored_run
+from machinery.pages import (DOCS, PageError, check_cpu_budget, chosen_device, code_fingerprint, refuse_tensors_off_device,
+                             rel, within_cpu_budget)
 from machinery import cache, notebooks
 
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
 
 
 def lint(path):
-    """The device rule (harness.refuse_tensors_off_device), cell by cell; needs no run."""
+    """The device rule (machinery.pages.refuse_tensors_off_device), cell by cell; needs no run."""
     import nbformat
 
     name = rel(path)

@@ -1,11 +1,11 @@
 """Every page's Python, as the rendered page shows it, runs top to bottom in one namespace."""
 
 import dataclasses
-import warnings
 
 import pytest
 
-from harness import BlockRun, DOCS, PageRun, markdown_pages, or_fail, rel, run_page, stored_run, within_cpu_budget
+from harness import or_fail, stored_run
+from machinery.pages import BlockRun, DOCS, PageRun, markdown_pages, rel, run_page, within_cpu_budget
 from machinery import cache
 from machinery.inventory import is_concept
 from machinery.questions import ANSWER_MARK, CHECK_YOURSELF, MISCONCEPTION, questions
@@ -26,11 +26,8 @@ def test_page(page, record_property, request):
     else:
         result, seconds = or_fail(lambda: within_cpu_budget(name, lambda: run_page(page)))
     print(result.output)
-    for note in result.blocks_skipped:
-        warnings.warn(note)
     record_property("pages", 1)
     record_property("executed_blocks", result.blocks_run)
-    record_property("skipped_blocks", len(result.blocks_skipped))
     record_property("notes_page_cpu_s", (rel(page), round(seconds, 2)))
     record_property("verified", (rel(page), {"code": result.code, "blocks": [vars(b) for b in result.blocks]}))
     cache.remember_pass("page-run", name, key, {"run": dataclasses.asdict(result), "seconds": seconds})

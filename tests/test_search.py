@@ -19,7 +19,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from harness import DOCS, ROOT, SUITE_SOURCES, url_path
+from harness import SUITE_SOURCES
+from machinery.pages import DOCS, ROOT, url_path
 from machinery import cache
 
 QUERIES = Path(__file__).with_name("search-queries.tsv")

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from harness import DOCS, ROOT, url_path
+from machinery.pages import DOCS, ROOT, url_path
 
 
 # Attributes through which a page makes the browser fetch something.
@@ -261,7 +261,8 @@ def concept_pages() -> list[Path]:
 
 def test_every_page_with_code_says_what_it_was_verified_on(site):
     """The line under each title names every torch version that passed the page, from verified/."""
-    from harness import pages_with_code, rel, verified_records
+    from machinery.pages import pages_with_code, rel
+    from machinery.records import verified_records
 
     records = verified_records().values()
     problems = []
@@ -280,7 +281,7 @@ def test_every_page_with_code_says_what_it_was_verified_on(site):
 
 def test_every_page_links_the_whole_scripts_it_includes(site):
     """Under the title, a download link for each snippet file the page includes, to an exact copy."""
-    from harness import expand, markdown_pages, rel
+    from machinery.pages import expand, markdown_pages, rel
 
     problems = []
     for source in markdown_pages():

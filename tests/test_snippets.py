@@ -2,7 +2,8 @@
 
 import pytest
 
-from harness import ROOT, PageError, expand, markdown_pages, or_fail, rel, run_snippet, snippet_files
+from harness import or_fail
+from machinery.pages import markdown_pages, orphans, rel, run_snippet, snippet_files
 
 SNIPPETS = snippet_files()
 
@@ -13,18 +14,6 @@ def test_snippet_runs_alone(snippet, record_property):
     output = or_fail(lambda: run_snippet(snippet))
     print(output)
     record_property("snippets", 1)
-
-
-def orphans(pages, snippets, root=ROOT) -> list[str]:
-    """Snippet files that no page includes."""
-    shown = set()
-    for page in pages:
-        try:
-            _lines, origins, _on_page = expand(page, root)
-        except PageError:
-            continue  # the page's own test reports its broken include
-        shown.update(origin.path for origin in origins)
-    return [rel(s, root) for s in snippets if rel(s, root) not in shown]
 
 
 def test_every_snippet_is_included_by_a_page():

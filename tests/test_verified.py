@@ -7,7 +7,8 @@ import tomllib
 
 import pytest
 
-from harness import ROOT, VERIFIED, code_fingerprint, pages_with_code, rel, verified_records
+from machinery.pages import code_fingerprint, pages_with_code, rel, ROOT
+from machinery.records import VERIFIED, verified_records
 
 RECORDS = verified_records()
 REFRESH = "run `make matrix` (see README) to run the pages again on every torch and refresh verified/"

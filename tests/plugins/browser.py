@@ -8,7 +8,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from harness import ROOT, SUITE_SOURCES, url_path
+from harness import SUITE_SOURCES
+from machinery.pages import ROOT, url_path
 from machinery import cache
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

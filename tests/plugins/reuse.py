@@ -19,7 +19,8 @@ def pytest_configure(config):
 
 
 def reusable_key(item) -> str | None:
-    from harness import ROOT, build_command
+    from harness import build_command
+    from machinery.pages import ROOT
 
     marker = item.get_closest_marker("reusable")
     if marker is None or cache.fresh():

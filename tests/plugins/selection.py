@@ -26,7 +26,7 @@ def only_page(config, items):
     import re
     from pathlib import Path
 
-    from harness import ROOT
+    from machinery.pages import ROOT
 
     page = Path(config.getoption("--page"))
     page = (page if page.is_absolute() else Path(config.invocation_params.dir) / page).resolve()

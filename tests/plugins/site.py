@@ -78,7 +78,8 @@ def start_site_build(config, folder: Path | None = None) -> Path:
     import subprocess
     import tempfile
 
-    from harness import ROOT, build_command
+    from harness import build_command
+    from machinery.pages import ROOT
 
     owned = folder is None
     if owned:

@@ -5,7 +5,7 @@ verified record and the counts and measurements the tests reported (user_propert
 def pytest_report_header(config):
     import torch
 
-    from harness import chosen_device
+    from machinery.pages import chosen_device
 
     device = chosen_device()
     name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
@@ -22,7 +22,7 @@ def pytest_terminal_summary(terminalreporter):
             if getattr(report, "when", None) != "call":
                 continue
             for key, value in getattr(report, "user_properties", []):
-                if key in {"pages", "snippets", "notebooks", "executed_blocks", "skipped_blocks",
+                if key in {"pages", "snippets", "notebooks", "executed_blocks",
                            "copy_buttons_checked", "pages_reached_full", "pages_reached_instant",
                            "browser_visits_reused", "search_halves_reused", "page_runs_reused",
                            "checks_reused", "notebooks_read_from_the_build"}:

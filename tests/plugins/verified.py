@@ -16,7 +16,8 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session, exitstatus):
     if (session.config.getoption("--record-verified") and not hasattr(session.config, "workerinput")
             and exitstatus == 0 and _verified_passed):
-        from harness import rel, write_verified_record
+        from machinery.pages import rel
+        from machinery.records import write_verified_record
 
         written = write_verified_record(_verified_passed)
         session.config._notes_verified = f"{rel(written)}: {len(_verified_passed)} pages and notebooks"
