@@ -24,7 +24,6 @@ page's URL, and a link to a missing page or a missing heading is a warning namin
 
 import json
 import logging
-import os
 import re
 import shutil
 from pathlib import Path, PurePosixPath
@@ -34,6 +33,7 @@ from mkdocs.plugins import event_priority
 
 from machinery import cache, execute, notebooks
 from machinery.inventory import resolve
+from machinery.records import write_build_records
 
 log = logging.getLogger("mkdocs.hooks.notebooks")
 CACHE = Path(".cache") / "notebooks"
@@ -131,12 +131,7 @@ def rewrite_links(output, page):
 
 
 def on_post_build(config, **kwargs):
-    if os.environ.get("NOTES_BUILD_RECORDS") == "1":  # the suite's build: records/ beside site/
-        records = Path(config["site_dir"]).parent / "records"
-        records.mkdir(exist_ok=True)
-        for src_uri, (_, _, record) in _runs.items():
-            if record is not None:
-                (records / (src_uri.replace("/", "--") + ".json")).write_text(json.dumps(record), encoding="utf-8")
+    write_build_records(config["site_dir"], {src: record for src, (_, _, record) in _runs.items() if record})
     for source, written, target, anchor in _anchors_to_check:
         built = PurePosixPath(config["site_dir"]) / target.dest_uri
         html = open(built, encoding="utf-8").read()

@@ -1,7 +1,8 @@
 """The one guarded executor: every place that runs the notes' code runs it through here.
 
-The test harness (page blocks, snippets), the notebook test, the figure blocks of the site build
-(hooks/figures.py), the benchmarks and the mutation runner all run code the same way:
+Pages and snippets (machinery.pages), notebooks (machinery.notebooks), in the site build (hooks/runs.py,
+hooks/notebooks.py) and in the suite alike, the benchmarks and the mutation runner all run code the
+same way:
 
 - ``reset_state``: fixed seeds, default dtype, grad on, no open figures;
 - ``guarded``: that reset, sockets refused and a wall-clock time limit around the code run inside;

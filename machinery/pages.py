@@ -160,7 +160,8 @@ def expand_uncached(page: Path, root: Path = ROOT) -> tuple[list[str], list[Orig
         def tagged_read_lines(path):
             lines = read_lines(path)
             start = len(table)
-            table.extend(Origin(rel(path, root), n) for n in range(1, len(lines) + 1))
+            name = rel(path, root)  # once per file: resolving paths is slow
+            table.extend(Origin(name, n) for n in range(1, len(lines) + 1))
             return [f"{line}\x1f{start + i}\x1f" for i, line in enumerate(lines)]
 
         processor.read_lines = tagged_read_lines
@@ -432,7 +433,28 @@ def names_from_above(code: str, namespace: dict) -> list[str]:
     return sorted(n for n in read - bound if n in namespace and not hasattr(builtins, n) and not n.startswith("__"))
 
 
-def run_page(page: Path, root: Path = ROOT) -> PageRun:
+def is_figure(block: Block) -> bool:
+    """A block fenced as ```python figure="Caption": the site shows the figures it draws."""
+    return re.search(r"\bfigure=", block.fence.info) is not None
+
+
+def svg_of(figure) -> str:
+    """A matplotlib figure as inline SVG, the same bytes for the same drawing (no date, fixed ids, text as
+    paths so that no font needs to load)."""
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "notes", "svg.fonttype": "path"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg"):]  # drop the XML prolog and doctype
+
+
+def run_page(page: Path, root: Path = ROOT, figures: dict[str, list[str]] | None = None,
+             require_code: bool = True) -> PageRun:
+    """Run the page's blocks in page order (see the module's docstring). ``figures``: when given, filled
+    with what each figure block drew (its code -> the SVG of each figure it opened), for the build.
+    ``require_code``: a page without blocks must be listed as prose-only (require_blocks)."""
     page_rel = rel(page, root)
     lines, origins, on_page = expand(page, root)
     blocks = extract(page_rel, lines, on_page)
@@ -459,7 +481,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
         except SyntaxError:
             continue  # reported with its line when the block runs
 
-    with guarded(page_rel):
+    with guarded(page_rel) if blocks else contextlib.nullcontext():  # no code: nothing to guard, no torch to import
         for number, block in enumerate(blocks, 1):
             filename = f"<{page_rel} block {number}>"
             try:
@@ -468,6 +490,7 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
                 index = block.lines[(error.lineno or 1) - 1] if block.lines else block.fence.start
                 raise PageError(f"{origin_text(index)}: SyntaxError: {error.msg}\n    {lines[index].strip()}") from None
             uses = names_from_above(block.code, namespace)
+            before = open_figures() if figures is not None else set()
             captured = io.StringIO()
             try:
                 with contextlib.redirect_stdout(captured):
@@ -491,11 +514,37 @@ def run_page(page: Path, root: Path = ROOT) -> PageRun:
             output.write(captured.getvalue())
             block_runs.append(BlockRun(captured.getvalue(), uses))
             printed[block.fence.start] = captured.getvalue()
+            if figures is not None and is_figure(block):
+                figures[block.code.rstrip()] = drawn_since(before)
 
     check_answers(questions(lines), printed, origin_text)
-    if not blocks and not prose_only:
-        raise PageError(f"{page_rel}: no Python block was executed. Add one, or list the page in {rel(PROSE_ONLY_FILE)}")
+    if require_code:
+        require_blocks(page_rel, len(blocks))
     return PageRun(page_rel, len(blocks), output.getvalue(), block_runs, blocks_fingerprint(blocks))
+
+
+def require_blocks(page_rel: str, count: int) -> None:
+    """A page runs at least one block, unless it is listed as prose-only."""
+    if count == 0 and page_rel not in prose_only_pages():
+        raise PageError(f"{page_rel}: no Python block was executed. Add one, or list the page in {rel(PROSE_ONLY_FILE)}")
+
+
+def open_figures() -> set[int]:
+    import sys
+
+    plt = sys.modules.get("matplotlib.pyplot")
+    return set(plt.get_fignums()) if plt else set()
+
+
+def drawn_since(before: set[int]) -> list[str]:
+    """The SVG of each figure opened since ``before`` (open_figures), which are then closed."""
+    import matplotlib.pyplot as plt
+
+    svgs = []
+    for number in sorted(open_figures() - before):
+        svgs.append(svg_of(plt.figure(number)))
+        plt.close(number)
+    return svgs
 
 
 def check_answers(found: list[Question], printed: dict[int, str], origin_text) -> None:

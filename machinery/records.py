@@ -59,3 +59,28 @@ def write_verified_record(passed: dict[str, dict], folder: Path = VERIFIED) -> P
     }
     (folder / name).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return folder / name
+
+
+# What the site build ran, for the suite to read instead of running it again: with this variable set
+# to 1 (the suite's own build sets it), the build writes one JSON record per page and notebook it ran
+# into records/ beside the site it built (hooks/runs.py, hooks/notebooks.py; tests/test_pages.py and
+# tests/test_notebooks.py read them).
+BUILD_RECORDS_ENV = "NOTES_BUILD_RECORDS"
+
+
+def build_record_path(folder: Path, src_uri: str) -> Path:
+    """Where the record of the page (notebook) docs/<src_uri> is kept in a build's records/ folder."""
+    return Path(folder) / (src_uri.replace("/", "--") + ".json")
+
+
+def write_build_records(site_dir: str, records: dict[str, dict]) -> None:
+    """The build's records (src_uri -> record), beside ``site_dir``, when the suite asked for them."""
+    import json
+    import os
+
+    if os.environ.get(BUILD_RECORDS_ENV) != "1":
+        return
+    folder = Path(site_dir).parent / "records"
+    folder.mkdir(exist_ok=True)
+    for src_uri, record in records.items():
+        build_record_path(folder, src_uri).write_text(json.dumps(record), encoding="utf-8")

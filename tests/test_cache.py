@@ -165,43 +165,51 @@ def test_a_site_check_sees_pages_too(tmp_path):
     assert cache.site_files_digest(site, pages_too=True) != before
 
 
-def test_a_figure_is_drawn_again_when_its_code_versions_device_or_drawing_code_change(tmp_path, monkeypatch):
-    """hooks/figures.py keeps what a figure block drew under figure_key: the same block draws once."""
+def test_a_page_runs_again_at_build_when_its_text_code_versions_device_or_executor_change(tmp_path, monkeypatch):
+    """hooks/runs.py keeps each page's run (its record and figures) under run_key: an unchanged page
+    runs once; each input changed runs it again."""
     import importlib.util
     from importlib import metadata
 
-    from machinery.pages import ROOT
+    from machinery import pages
+    from machinery.pages import ROOT, PageRun
 
-    spec = importlib.util.spec_from_file_location("figures_hook", ROOT / "hooks" / "figures.py")
-    figures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(figures)
-    monkeypatch.setattr(figures, "CACHE", tmp_path / "figures")
+    spec = importlib.util.spec_from_file_location("runs_hook", ROOT / "hooks" / "runs.py")
+    runs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runs)
+    root = tmp_path
+    (root / "docs").mkdir()
+    (root / "snippets").mkdir()
+    snippet = root / "snippets" / "tiny.py"
+    snippet.write_text("print(1)\n")
+    page = root / "docs" / "tiny.md"
+    page.write_text('# Tiny\n\n```python\n--8<-- "snippets/tiny.py"\n```\n')
     monkeypatch.delenv("NOTES_FRESH", raising=False)
     monkeypatch.delenv("NOTES_FORCE_CPU", raising=False)
-    drawings = []
-    monkeypatch.setattr(figures, "run_and_draw", lambda source, label: drawings.append(source) or ["<svg/>"])
-    block = "import matplotlib.pyplot as plt\nplt.plot([1, 2])"
-    assert figures.drawn(block, "p.md") == ["<svg/>"] and figures.drawn(block, "p.md") == ["<svg/>"]
-    assert len(drawings) == 1  # drawn once, then reused
-    assert figures.drawn(block + "\nplt.title('t')", "p.md") and len(drawings) == 2  # the block's code
-    executor = tmp_path / "execute.py"
-    executor.write_text("GUARD = 1")
+    ran = []
+    monkeypatch.setattr(pages, "run_page", lambda source, root, figures, require_code: ran.append(1) or PageRun(
+        "docs/tiny.md", 1, "1\n", [], "fingerprint"))
+    runs.run(page, root)
+    assert runs.run(page, root)["run"]["output"] == "1\n" and len(ran) == 1  # ran once, then reused
+    hook = tmp_path / "runs_copy.py"
+    hook.write_text("# the hook, changed")
     real_version = metadata.version
     changes = {
+        "the page's text": lambda: page.write_text(page.read_text() + "\nOne more sentence.\n"),
+        "the code it includes": lambda: snippet.write_text("print(2)\n"),
         "the torch version": lambda: monkeypatch.setattr(
             metadata, "version", lambda name: "9.9.9" if name == "torch" else real_version(name)),
         "the device": lambda: monkeypatch.setenv("NOTES_FORCE_CPU", "1"),
-        "the executor": lambda: monkeypatch.setattr(figures.execute, "__file__", str(executor)),
-        "the executor's code": lambda: executor.write_text("GUARD = 2"),
+        "the hook's code": lambda: monkeypatch.setattr(runs, "__file__", str(hook)),
     }
     for what, change in changes.items():
-        before = len(drawings)
+        before = len(ran)
         change()
-        figures.drawn(block, "p.md")
-        assert len(drawings) == before + 1, f"changing {what}: the figure was not drawn again"
+        runs.run(page, root)
+        assert len(ran) == before + 1, f"changing {what}: the page was not run again"
     monkeypatch.setenv("NOTES_FRESH", "1")
-    figures.drawn(block, "p.md")
-    assert len(drawings) == len(changes) + 3  # NOTES_FRESH=1 draws again
+    runs.run(page, root)
+    assert len(ran) == len(changes) + 2  # NOTES_FRESH=1 runs it again
 
 
 def test_a_notebook_runs_again_when_its_bytes_torch_device_or_executor_change(tmp_path, monkeypatch):

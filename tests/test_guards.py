@@ -334,7 +334,8 @@ def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
     assert "'planted/anchor.md' contains a link 'target.md#no-such-heading'" in log, log
     assert "#a-real-heading" not in log, log
     assert "'planted/tex.md' contains malformed TeX" in log, log
-    assert "'planted/figure.md': figure block 'Broken' failed at build time: ValueError: no picture" in log, log
+    assert ("'planted/figure.md': its code failed when the site was built:\n"
+            "docs/planted/figure.md:4: ValueError: no picture") in log, log
     # notebooks: mkdocs-jupyter does not validate links, hooks/notebooks.py does
     assert "'planted/notebook.ipynb' contains a link 'gone.md'" in log, log
     assert "'planted/notebook.ipynb' contains a link 'target.md#no-such-heading'" in log, log
@@ -343,8 +344,8 @@ def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
 
 @pytest.mark.reusable("project")
 def test_strict_build_fails_on_a_figure_block_or_notebook_that_opens_a_socket_or_runs_too_long(tmp_path):
-    """Figure blocks and notebooks run at build time under the suite's guards (machinery.execute): no network, and
-    the time limit, here lowered to 1 s through NOTES_PAGE_TIMEOUT."""
+    """Pages (figure blocks among them) and notebooks run at build time under the suite's guards
+    (machinery.execute): no network, and the time limit, here lowered to 1 s through NOTES_PAGE_TIMEOUT."""
     result = scratch_build(tmp_path, {
         "planted/net.md": '# Net\n\n```python figure="Net"\nimport urllib.request\n'
                           'urllib.request.urlopen("http://example.com", timeout=1)\n```\n',
@@ -355,9 +356,11 @@ def test_strict_build_fails_on_a_figure_block_or_notebook_that_opens_a_socket_or
     }, NOTES_PAGE_TIMEOUT="1")
     log = result.stdout + result.stderr
     assert result.returncode != 0, log
-    assert "'planted/net.md': figure block 'Net' failed at build time: network access refused" in log, log
-    assert ("'planted/slow.md': figure block 'Slow' failed at build time: timed out: "
-            "planted/slow.md ran longer than 1 s (NOTES_PAGE_TIMEOUT)") in log, log
+    # every page's code runs in the build, figure blocks included (hooks/runs.py)
+    assert ("'planted/net.md': its code failed when the site was built:\n"
+            "docs/planted/net.md:5: network access refused") in log, log
+    assert ("'planted/slow.md': its code failed when the site was built:\n"
+            "docs/planted/slow.md:5: timed out: docs/planted/slow.md ran longer than 1 s (NOTES_PAGE_TIMEOUT)") in log, log
     # notebooks run in the build under the same guards (machinery.notebooks)
     assert "notebook 'planted/net.ipynb' failed while executing" in log and "network access refused" in log, log
     assert "docs/planted/slow.ipynb ran longer than 1 s (NOTES_PAGE_TIMEOUT)" in log, log

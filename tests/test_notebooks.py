@@ -15,6 +15,7 @@ from harness import or_fail, stored_run
 from machinery.pages import (DOCS, PageError, check_cpu_budget, chosen_device, code_fingerprint, refuse_tensors_off_device,
                              rel, within_cpu_budget)
 from machinery import cache, notebooks
+from machinery.records import build_record_path
 
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
 
@@ -49,7 +50,7 @@ def built_record(path, records) -> dict:
     import torch
 
     name = rel(path)
-    file = records / (str(path.relative_to(DOCS)).replace("/", "--") + ".json")
+    file = build_record_path(records, path.relative_to(DOCS).as_posix())
     if not file.is_file():
         raise PageError(f"{name}: the site build ran no such notebook (no {file.name} in its records)")
     record = json.loads(file.read_text(encoding="utf-8"))

@@ -1,36 +1,74 @@
-"""Every page's Python, as the rendered page shows it, runs top to bottom in one namespace."""
+"""Every page's Python, as the rendered page shows it, runs top to bottom in one namespace.
+
+Run once: when this run builds the site, the build has run every page's blocks (hooks/runs.py, through
+machinery.pages.run_page, the function used here) and written what each printed to records/; the test
+reads that record (same code, torch and device, or it fails) instead of running the page again. A
+run without the site (some modules only, `make matrix`, --record-verified), or whose build failed,
+runs the page here, or reuses a pass on identical inputs."""
 
 import dataclasses
+import json
 
 import pytest
 
 from harness import or_fail, stored_run
-from machinery.pages import BlockRun, DOCS, PageRun, markdown_pages, rel, run_page, within_cpu_budget
 from machinery import cache
+from machinery.pages import (DOCS, BlockRun, PageError, PageRun, check_cpu_budget, chosen_device, code_fingerprint,
+                             markdown_pages, rel, require_blocks, run_page, within_cpu_budget)
+from machinery.records import build_record_path
 from machinery.inventory import is_concept
 from machinery.questions import ANSWER_MARK, CHECK_YOURSELF, MISCONCEPTION, questions
 
 PAGES = markdown_pages()
 
 
+def page_run(stored: dict) -> PageRun:
+    return PageRun(**{**stored, "blocks": [BlockRun(**b) for b in stored["blocks"]]})
+
+
+def built_record(page, records) -> dict:
+    """The record this run's site build wrote for the page, checked to be for this code, torch and device."""
+    import torch
+
+    name = rel(page)
+    file = build_record_path(records, page.relative_to(DOCS).as_posix())
+    if not file.is_file():
+        raise PageError(f"{name}: the site build ran no such page (no {file.name} in its records)")
+    record = json.loads(file.read_text(encoding="utf-8"))
+    ran = {"torch": record["torch"], "device": record["device"], "code": record["run"]["code"]}
+    here = {"torch": torch.__version__, "device": str(chosen_device()), "code": code_fingerprint(page)}
+    if record["run"]["blocks_run"] == 0:  # no code ran: no torch, no device
+        here.update(torch=None, device=None)
+    if ran != here:
+        raise PageError(f"{name}: the site build ran it with {ran}, this run is {here}")
+    require_blocks(name, record["run"]["blocks_run"])
+    return record
+
+
 @pytest.mark.parametrize("page", PAGES, ids=[rel(p) for p in PAGES])
-def test_page(page, record_property, request):
-    """A page that passed with exactly the same text, included code, torch, device and executor is not
-    run again (harness.stored_run, machinery/cache.py), except when recording verified/: a record says
-    what ran in this run."""
-    name, key, stored = stored_run(page, request.config.getoption("--record-verified"))
-    if stored is not None:
-        result = PageRun(**{**stored["run"], "blocks": [BlockRun(**b) for b in stored["run"]["blocks"]]})
-        seconds = stored["seconds"]
-        record_property("page_runs_reused", 1)
+def test_page(page, record_property, request, build_records):
+    """Read from the build's record (see above), or run here; a page that passed with exactly the same
+    text, included code, torch, device and executor is not run again (harness.stored_run,
+    machinery/cache.py), except when recording verified/: a record says what ran in this run."""
+    recording = request.config.getoption("--record-verified")
+    if build_records is not None and not recording:
+        record = or_fail(lambda: built_record(page, build_records))
+        result, seconds = page_run(record["run"]), record["seconds"]
+        or_fail(lambda: check_cpu_budget(rel(page), seconds))
+        record_property("pages_read_from_the_build", 1)
     else:
-        result, seconds = or_fail(lambda: within_cpu_budget(name, lambda: run_page(page)))
+        name, key, stored = stored_run(page, recording)
+        if stored is not None:
+            result, seconds = page_run(stored["run"]), stored["seconds"]
+            record_property("page_runs_reused", 1)
+        else:
+            result, seconds = or_fail(lambda: within_cpu_budget(name, lambda: run_page(page)))
+            cache.remember_pass("page-run", name, key, {"run": dataclasses.asdict(result), "seconds": seconds})
     print(result.output)
     record_property("pages", 1)
     record_property("executed_blocks", result.blocks_run)
     record_property("notes_page_cpu_s", (rel(page), round(seconds, 2)))
     record_property("verified", (rel(page), {"code": result.code, "blocks": [vars(b) for b in result.blocks]}))
-    cache.remember_pass("page-run", name, key, {"run": dataclasses.asdict(result), "seconds": seconds})
 
 
 CONCEPT_PAGES = [p for p in PAGES if is_concept(rel(p, DOCS))]

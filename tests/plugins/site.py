@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from machinery import cache
+from machinery.records import BUILD_RECORDS_ENV
 
 SITE_ENV = "NOTES_SUITE_SITE"  # folder holding site/, build.log and, once finished, returncode
 SITE_CACHE = cache.CACHE.parent / "site"  # the last successful build, under the digest of its inputs
@@ -86,8 +87,8 @@ def start_site_build(config, folder: Path | None = None) -> Path:
         folder = Path(tempfile.mkdtemp(prefix="notes-site-"))
     else:
         folder.mkdir(parents=True, exist_ok=True)
-    # NOTES_BUILD_RECORDS: the build writes what it ran (the notebooks) to records/ beside site/
-    argv, env = build_command(folder / "site", NOTES_SITE_URL=BUILT_FOR, NOTES_BUILD_RECORDS="1")
+    # the build writes what it ran (every page and notebook) to records/ beside site/ (machinery.records)
+    argv, env = build_command(folder / "site", NOTES_SITE_URL=BUILT_FOR, **{BUILD_RECORDS_ENV: "1"})
     # A build that succeeded from exactly these inputs is reused (machinery/cache.py): same files, same
     # installed packages, same command. Any change builds again; CI starts without the cache.
     key = None if cache.fresh() else cache.build_inputs_digest(ROOT, [a for a in argv if a != str(folder / "site")], env)
@@ -127,8 +128,9 @@ def stop_site_build(config):
             shutil.rmtree(owned_folder, ignore_errors=True)
 
 
-def wait_for_site(folder, timeout=900):
-    """The build's site/ once `returncode` says it succeeded; a failed build fails every user."""
+def wait_for_site(folder, timeout=900, fail=True):
+    """The build's site/ once `returncode` says it succeeded; a failed build fails every user (with
+    ``fail``; else the site/ folder is returned whatever the outcome)."""
     import time
 
     folder, deadline = Path(folder), time.monotonic() + timeout
@@ -137,7 +139,7 @@ def wait_for_site(folder, timeout=900):
             pytest.fail(f"the site build did not finish in {timeout} s", pytrace=False)
         time.sleep(0.2)
     code = int((folder / "returncode").read_text())
-    if code != 0:
+    if code != 0 and fail:
         log = (folder / "build.log").read_text(encoding="utf-8", errors="replace")
         from machinery.build_log import problems as build_problems
 
@@ -158,11 +160,16 @@ def site(pytestconfig, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def build_records(pytestconfig):
-    """What this run's site build ran, its records/ folder (hooks/notebooks.py), once the build has
-    finished; None when this run builds no site (a run of some test modules only): then a test that
-    would read a record runs the code itself."""
+    """What this run's site build ran, its records/ folder (hooks/runs.py, hooks/notebooks.py), once the
+    build has finished; None when this run builds no site (a run of some test modules only) or the build
+    failed: then a test that would read a record runs the code itself."""
     folder = os.environ.get(SITE_ENV)
-    return wait_for_site(folder).parent / "records" if folder else None
+    if not folder:
+        return None
+    wait_for_site(folder, fail=False)
+    # a failed build: each test runs its page itself, and says precisely what fails (the site's tests
+    # report the build's own log)
+    return Path(folder) / "records" if (Path(folder) / "returncode").read_text().strip() == "0" else None
 
 
 @pytest.fixture(scope="session")

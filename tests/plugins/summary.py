@@ -25,7 +25,8 @@ def pytest_terminal_summary(terminalreporter):
                 if key in {"pages", "snippets", "notebooks", "executed_blocks",
                            "copy_buttons_checked", "pages_reached_full", "pages_reached_instant",
                            "browser_visits_reused", "search_halves_reused", "page_runs_reused",
-                           "checks_reused", "notebooks_read_from_the_build"}:
+                           "checks_reused", "notebooks_read_from_the_build",
+                           "pages_read_from_the_build"}:
                     counts[key] = counts.get(key, 0) + value
                 elif key in MAXIMA:  # (page, number): keep the largest
                     largest = counts.get(MAXIMA[key], ("", -1))
