@@ -59,18 +59,21 @@ def reset_state():
 
 
 @functools.cache
-def warm_imports():
-    """Pay once, before any timed run, for what the first page would: importing torch, matplotlib and
-    scikit-learn's data sets (scipy), and the lazy imports behind the first optimizer step
-    (torch._dynamo) and the first assert_close (sympy). The per-page CPU budget is for the page."""
+def warm_imports(data_sets: bool = True, optimizers: bool = True):
+    """Pay once, before any timed run, for what the first page would: importing torch and matplotlib, and
+    when asked scikit-learn's data sets (scipy; ``data_sets``, the worked examples use them) and the lazy
+    imports behind the first optimizer step (torch._dynamo) and the first assert_close (sympy;
+    ``optimizers``). The per-page CPU budget is for the page."""
     import matplotlib.pyplot  # noqa: F401
-    import sklearn.datasets  # noqa: F401
     import torch
 
-    weight = torch.zeros(1, requires_grad=True)
-    weight.grad = torch.ones(1)
-    torch.optim.SGD([weight], lr=0.1).step()
-    torch.testing.assert_close(weight.detach(), weight.detach())
+    if data_sets:
+        import sklearn.datasets  # noqa: F401
+    if optimizers:
+        weight = torch.zeros(1, requires_grad=True)
+        weight.grad = torch.ones(1)
+        torch.optim.SGD([weight], lr=0.1).step()
+        torch.testing.assert_close(weight.detach(), weight.detach())
 
 
 def force_cpu():
