@@ -4,6 +4,8 @@ Harness faults run in this process against pages written to a temporary folder. 
 `mkdocs build --strict` on a scratch copy of the project with the faulty pages added.
 """
 
+import functools
+import os
 import re
 import shutil
 import subprocess
@@ -317,19 +319,74 @@ def planted_notebook(markdown: str, *code: str) -> str:
     return nbformat.writes(notebook)
 
 
+# Every planted page of the build-fault tests below, in one scratch project built once (a strict build
+# costs seconds): each test reads the faults it plants from the build's log. The time limit is lowered
+# to 2 s for the pages and notebooks that run too long.
+PLANTED = {
+    # links, anchors, TeX, a failing figure block
+    "planted/link.md": "# Link\n\nSee [nowhere](../no-such-page.md).\n",
+    "planted/target.md": "# Target\n\n## A real heading\n\nText.\n",
+    "planted/anchor.md": "# Anchor\n\nSee [this](target.md#a-real-heading), not [that](target.md#no-such-heading).\n",
+    "planted/tex.md": "# TeX\n\n$$\n\\frac{a}{\n$$\n",
+    "planted/figure.md": '# Figure\n\n```python figure="Broken"\nraise ValueError("no picture")\n```\n',
+    "planted/notebook.ipynb": planted_notebook(
+        "# Links\n\n[fine](target.md#a-real-heading), [no page](gone.md), [no heading](target.md#no-such-heading)"),
+    # the guards, at build time
+    "planted/net.md": '# Net\n\n```python figure="Net"\nimport urllib.request\n'
+                      'urllib.request.urlopen("http://example.com", timeout=1)\n```\n',
+    "planted/slow.md": '# Slow\n\n```python figure="Slow"\nimport time\ntime.sleep(30)\n```\n',
+    "planted/net.ipynb": planted_notebook(
+        "# Net", "import urllib.request\nurllib.request.urlopen('http://example.com', timeout=1)"),
+    "planted/slow.ipynb": planted_notebook("# Slow", "import time\ntime.sleep(30)"),
+    # front matter and the notebooks' table
+    "planted/asks.md": "---\nprerequisites: []\nquestions:\n  - One?\n  - Two?\n  - Three?\n---\n\n# Asks\n",
+    "planted/silent.md": "---\nprerequisites: []\n---\n\n# Silent\n",
+    "planted/unlisted.ipynb": planted_notebook("# Unlisted\n\nNo entry in the table."),
+    # notebook cells that fail or show what they did not mean to
+    "planted/noisy.ipynb": planted_notebook("# Planted", "import warnings\nwarnings.warn('planted library noise')", "y = 2"),
+    "planted/broken.ipynb": planted_notebook("# Planted", "x = 1", "raise ValueError('planted notebook failure')"),
+    # the cell succeeds; drawing its figure for the page fails (mathtext has no \\lVert)
+    "planted/drawing.ipynb": planted_notebook(
+        "# Planted", "import matplotlib.pyplot as plt\nplt.plot([1, 2], label=r'$\\lVert x \\rVert$')\n"
+                     "plt.legend()\nplt.show()"),
+    # a broken link's line; links inside code are not links
+    "planted/lines.md": "# Lines\n\nFine: [home](../index.md).\n\n```text\n[not a link](code-only.md)\n```\n\n"
+                        "Shown as code: `[x](code-only.md)`.\n\nBroken: [nowhere](../no-such-page.md).\n",
+}
+
+
+class PlantedBuild:
+    """The strict build of PLANTED, run the first time a test reads its log (a test whose pass is reused
+    on identical inputs reads nothing, and nothing is built). The xdist workers share it: under a lock
+    in the run's common folder the first one builds and keeps the log there, the others read it."""
+
+    def __init__(self, shared: Path):
+        self.shared = shared
+
+    @functools.cached_property
+    def log(self) -> str:
+        from filelock import FileLock
+
+        kept = self.shared / "planted-build.log"
+        with FileLock(self.shared / "planted-build.lock"):
+            if not kept.is_file():
+                result = scratch_build(self.shared / "planted", PLANTED, NOTES_PAGE_TIMEOUT="2")
+                log = result.stdout + result.stderr
+                assert result.returncode != 0, log
+                kept.write_text(log, encoding="utf-8")
+        return kept.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def planted(tmp_path_factory):
+    base = tmp_path_factory.getbasetemp()
+    # the run's folder, common to its xdist workers (each has its own popen-gwN below it)
+    return PlantedBuild(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
+
+
 @pytest.mark.reusable("project")
-def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
-    result = scratch_build(tmp_path, {
-        "planted/link.md": "# Link\n\nSee [nowhere](../no-such-page.md).\n",
-        "planted/target.md": "# Target\n\n## A real heading\n\nText.\n",
-        "planted/anchor.md": "# Anchor\n\nSee [this](target.md#a-real-heading), not [that](target.md#no-such-heading).\n",
-        "planted/tex.md": "# TeX\n\n$$\n\\frac{a}{\n$$\n",
-        "planted/figure.md": '# Figure\n\n```python figure="Broken"\nraise ValueError("no picture")\n```\n',
-        "planted/notebook.ipynb": planted_notebook(
-            "# Links\n\n[fine](target.md#a-real-heading), [no page](gone.md), [no heading](target.md#no-such-heading)"),
-    })
-    log = result.stdout + result.stderr
-    assert result.returncode != 0, log
+def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(planted):
+    log = planted.log
     assert "'planted/link.md' contains a link '../no-such-page.md'" in log, log
     assert "'planted/anchor.md' contains a link 'target.md#no-such-heading'" in log, log
     assert "#a-real-heading" not in log, log
@@ -343,27 +400,18 @@ def test_strict_build_fails_on_broken_link_anchor_tex_and_figure(tmp_path):
 
 
 @pytest.mark.reusable("project")
-def test_strict_build_fails_on_a_figure_block_or_notebook_that_opens_a_socket_or_runs_too_long(tmp_path):
+def test_strict_build_fails_on_a_figure_block_or_notebook_that_opens_a_socket_or_runs_too_long(planted):
     """Pages (figure blocks among them) and notebooks run at build time under the suite's guards
-    (machinery.execute): no network, and the time limit, here lowered to 1 s through NOTES_PAGE_TIMEOUT."""
-    result = scratch_build(tmp_path, {
-        "planted/net.md": '# Net\n\n```python figure="Net"\nimport urllib.request\n'
-                          'urllib.request.urlopen("http://example.com", timeout=1)\n```\n',
-        "planted/slow.md": '# Slow\n\n```python figure="Slow"\nimport time\ntime.sleep(30)\n```\n',
-        "planted/net.ipynb": planted_notebook(
-            "# Net", "import urllib.request\nurllib.request.urlopen('http://example.com', timeout=1)"),
-        "planted/slow.ipynb": planted_notebook("# Slow", "import time\ntime.sleep(30)"),
-    }, NOTES_PAGE_TIMEOUT="1")
-    log = result.stdout + result.stderr
-    assert result.returncode != 0, log
+    (machinery.execute): no network, and the time limit, here lowered to 2 s through NOTES_PAGE_TIMEOUT."""
+    log = planted.log
     # every page's code runs in the build, figure blocks included (hooks/runs.py)
     assert ("'planted/net.md': its code failed when the site was built:\n"
             "docs/planted/net.md:5: network access refused") in log, log
     assert ("'planted/slow.md': its code failed when the site was built:\n"
-            "docs/planted/slow.md:5: timed out: docs/planted/slow.md ran longer than 1 s (NOTES_PAGE_TIMEOUT)") in log, log
+            "docs/planted/slow.md:5: timed out: docs/planted/slow.md ran longer than 2 s (NOTES_PAGE_TIMEOUT)") in log, log
     # notebooks run in the build under the same guards (machinery.notebooks)
     assert "notebook 'planted/net.ipynb' failed while executing" in log and "network access refused" in log, log
-    assert "docs/planted/slow.ipynb ran longer than 1 s (NOTES_PAGE_TIMEOUT)" in log, log
+    assert "docs/planted/slow.ipynb ran longer than 2 s (NOTES_PAGE_TIMEOUT)" in log, log
 
 
 @pytest.mark.reusable("project")
@@ -377,16 +425,10 @@ def test_strict_build_fails_on_missing_include(tmp_path):
 
 
 @pytest.mark.reusable("project")
-def test_strict_build_fails_on_a_concept_page_without_questions_or_a_notebook_without_its_entry(tmp_path):
+def test_strict_build_fails_on_a_concept_page_without_questions_or_a_notebook_without_its_entry(planted):
     """hooks/vocabulary.py: a concept page lists the questions it answers (front matter `questions:`),
     a notebook has its description and tags in hooks/notebooks.yml."""
-    result = scratch_build(tmp_path, {
-        "planted/asks.md": "---\nprerequisites: []\nquestions:\n  - One?\n  - Two?\n  - Three?\n---\n\n# Asks\n",
-        "planted/silent.md": "---\nprerequisites: []\n---\n\n# Silent\n",
-        "planted/unlisted.ipynb": planted_notebook("# Unlisted\n\nNo entry in the table."),
-    })
-    log = result.stdout + result.stderr
-    assert result.returncode != 0, log
+    log = planted.log
     assert "'planted/silent.md' lists no questions" in log, log
     assert "'planted/unlisted.ipynb' has no entry in hooks/notebooks.yml" in log, log
     assert "planted/asks.md' lists" not in log, log
@@ -441,23 +483,13 @@ def test_a_notebook_shows_what_jupyter_would(tmp_path):
 
 
 @pytest.mark.reusable("project")
-def test_strict_build_fails_on_a_notebook_cell_that_raises_or_shows_an_error(tmp_path):
+def test_strict_build_fails_on_a_notebook_cell_that_raises_or_shows_an_error(planted):
     """Also on what a cell shows that its code did not mean to: anything on stderr, such as a warning
     or a library's own complaints (reused Jupyter kernels once showed IPython's history-database errors)."""
-    result = scratch_build(tmp_path, {
-        "planted/noisy.ipynb": planted_notebook(
-            "# Planted", "import warnings\nwarnings.warn('planted library noise')", "y = 2"),
-        "planted/broken.ipynb": planted_notebook("# Planted", "x = 1", "raise ValueError('planted notebook failure')"),
-        # the cell succeeds; drawing its figure for the page fails (mathtext has no \\lVert)
-        "planted/figure.ipynb": planted_notebook(
-            "# Planted", "import matplotlib.pyplot as plt\nplt.plot([1, 2], label=r'$\\lVert x \\rVert$')\n"
-                         "plt.legend()\nplt.show()"),
-    })
-    log = result.stdout + result.stderr
-    assert result.returncode != 0, log
+    log = planted.log
     assert "notebook 'planted/broken.ipynb' failed while executing" in log and "planted notebook failure" in log, log
     assert "failed while executing: code cell 2 line 1" in log, log  # the second code cell, as Jupyter numbers it
-    assert "notebook 'planted/figure.ipynb' code cell 1 shows an error: ValueError" in log, log
+    assert "notebook 'planted/drawing.ipynb' code cell 1 shows an error: ValueError" in log, log
     assert "notebook 'planted/noisy.ipynb' code cell 1 prints to stderr" in log and "planted library noise" in log, log
 
 
@@ -497,18 +529,13 @@ def test_an_answer_its_code_does_not_print_fails_naming_the_answer_line(scratch)
 
 
 @pytest.mark.reusable("project")
-def test_a_broken_link_is_reported_with_its_page_line(tmp_path):
+def test_a_broken_link_is_reported_with_its_page_line(planted):
     """MkDocs names the page of a link to no page, not the line; hooks/links.py adds `docs/page.md:LINE`.
     Links inside code (a fenced block, a code span) are not links and are left alone."""
-    result = scratch_build(tmp_path, {
-        "planted/lines.md": "# Lines\n\nFine: [home](../index.md).\n\n```text\n[not a link](gone.md)\n```\n\n"
-                            "Shown as code: `[x](gone.md)`.\n\nBroken: [nowhere](../no-such-page.md).\n",
-    })
-    log = result.stdout + result.stderr
-    assert result.returncode != 0, log
+    log = planted.log
     assert ("docs/planted/lines.md:11: the link '../no-such-page.md' leads to no page "
             "(docs/no-such-page.md does not exist)") in log, log
-    assert "gone.md" not in log, log
+    assert "code-only.md" not in log, log
 
 
 @pytest.mark.reusable("project")

@@ -44,3 +44,4 @@ def only_page(config, items):
                                 "is in docs/ but the run named no test file that covers it)")
     config.hook.pytest_deselected(items=dropped)
     items[:] = kept
+
