@@ -24,10 +24,12 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from machinery.pages import PYTHON_LANGS, UNRUNNABLE_LANGS, included_files
+
 ROOT = Path(__file__).resolve().parent.parent
 VERIFIED = ROOT / "verified"
-INCLUDE = re.compile(r'--8<--\s+"(snippets/[\w-]+\.py)')
-PYTHON_BLOCK = re.compile(r'<div class="language-(?:py|py3|python|python3) highlight">')
+# a highlighted block of any spelling the suite runs (machinery.pages), in page order
+PYTHON_BLOCK = re.compile(rf'<div class="language-(?:{"|".join(sorted(PYTHON_LANGS - UNRUNNABLE_LANGS))}) highlight">')
 log = logging.getLogger("mkdocs.hooks.verified")
 _records: list[dict] = []
 _scripts: dict[str, list[str]] = {}  # page source -> snippet files it includes
@@ -63,7 +65,7 @@ def shown_run(source: str):
 
 
 def on_page_markdown(markdown, page, **kwargs):
-    _scripts[page.file.src_uri] = sorted(set(INCLUDE.findall(markdown)))
+    _scripts[page.file.src_uri] = [path for path in included_files(markdown) if path.startswith("snippets/")]
     return markdown
 
 

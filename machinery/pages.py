@@ -109,6 +109,12 @@ INCLUDE_RE = re.compile(r'--8<--\s+"(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"')
 SECTION_RE = re.compile(r"--8<--\s*\[start:(?P<name>[\w-]+)\]")
 
 
+def included_files(text: str) -> list[str]:
+    """The files a page's text includes (`--8<-- "snippets/x.py"` or `"snippets/x.py:section"`), each once,
+    sorted: the whole scripts a page offers, and the snippets a one-page check runs alone."""
+    return sorted({match["path"] for match in INCLUDE_RE.finditer(text)})
+
+
 def include_hint(source: str, page_rel: str, root: Path) -> str:
     """For a failed include: the page line of each include that cannot be found, and the files or
     sections that do exist, so a typo is one look away."""

@@ -23,17 +23,16 @@ def pytest_collection_modifyitems(config, items):
 def only_page(config, items):
     """--page docs/x/y.md: keep the tests of that page (ids carry its path), of the snippet files it
     includes (ids carry `snippets/z.py:`), and every test of the built site (test_site.py)."""
-    import re
     from pathlib import Path
 
-    from machinery.pages import ROOT
+    from machinery.pages import ROOT, included_files
 
     page = Path(config.getoption("--page"))
     page = (page if page.is_absolute() else Path(config.invocation_params.dir) / page).resolve()
     if not page.is_file() or not page.is_relative_to(ROOT / "docs"):
         raise pytest.UsageError(f"--page {config.getoption('--page')}: no page under docs/ (docs/<section>/<page>.md)")
     name = page.relative_to(ROOT).as_posix()
-    scripts = set(re.findall(r'--8<--\s+"(snippets/[\w-]+\.py)', page.read_text(encoding="utf-8")))
+    scripts = included_files(page.read_text(encoding="utf-8"))
     marks = (f"[{name}]", *(f"[{s}:" for s in scripts))
     kept, dropped = [], []
     for item in items:
