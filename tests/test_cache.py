@@ -112,7 +112,8 @@ def test_the_executor_sources_cover_the_harness_fixtures_and_guards():
     import harness
 
     names = {Path(p).name for p in harness.EXECUTOR_SOURCES}
-    assert {"harness.py", "conftest.py", "options.py", "reuse.py", "execute.py", "questions.py"} <= names
+    assert {"harness.py", "conftest.py", "options.py", "reuse.py", "execute.py", "pages.py", "notebooks.py",
+            "questions.py", "prose_only.txt"} <= names
     assert all(Path(p).is_file() for p in harness.EXECUTOR_SOURCES)
 
 
