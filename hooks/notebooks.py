@@ -54,11 +54,8 @@ def prepare(stored: Path, name: str, folder: Path) -> tuple[Path, dict | None, l
     run = notebooks.run(stored, name)
     if run.faults:
         return stored, None, run.faults
-    folder.mkdir(parents=True, exist_ok=True)
-    for path, text in ((executed, nbformat.writes(run.notebook)), (recorded, json.dumps(run.record, indent=1))):
-        partial = path.with_suffix(".partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)  # whole or absent: an interrupted build leaves no half-written cache
+    cache.write_whole(executed, nbformat.writes(run.notebook))  # an interrupted build leaves no half-written cache
+    cache.write_whole(recorded, json.dumps(run.record, indent=1))
     return executed, run.record, []
 
 

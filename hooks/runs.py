@@ -44,8 +44,8 @@ def run_key(source: Path, root: Path) -> str:
     from importlib.metadata import version
 
     lines, _origins, _on_page = pages.expand(source, root)
-    settings = [os.environ.get(name, "") for name in ("CUDA_VISIBLE_DEVICES", "NOTES_FORCE_CPU", "NOTES_PAGE_TIMEOUT",
-                                                      "NOTES_PAGE_CPU_BUDGET")]
+    settings = [*execute.device_settings(), *(os.environ.get(name, "") for name in ("NOTES_PAGE_TIMEOUT",
+                                                                                      "NOTES_PAGE_CPU_BUDGET"))]
     machinery = Path(execute.__file__).parent
     return cache.digest(pages.rel(source, root), "\n".join(lines), version("torch"), version("matplotlib"), sys.version,
                         str(settings), Path(__file__),
@@ -67,11 +67,9 @@ def run(source: Path, root: Path) -> dict:
     ran_code = result.blocks_run > 0  # a page without code imports no torch (the planted builds' pages)
     record = {"run": dataclasses.asdict(result), "seconds": round(time.process_time() - started, 3),
               "torch": sys.modules["torch"].__version__ if ran_code else None,
-              "device": str(pages.chosen_device()) if ran_code else None, "figures": figures}
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    partial = stored.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps(record), encoding="utf-8")
-    partial.replace(stored)  # whole or absent
+              "device": str(execute.chosen_device()) if ran_code else None, "code": result.code,
+              "figures": figures}
+    cache.write_whole(stored, json.dumps(record))
     return record
 
 

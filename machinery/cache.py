@@ -35,6 +35,20 @@ def digest(*parts: bytes | str | Path) -> str:
     return h.hexdigest()
 
 
+def fingerprint(parts: list[str]) -> str:
+    """A short hash of text parts in order: the code a page or notebook runs (its verified records)."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: readers (other workers, an interrupted build's next
+    run) never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
 def site_files_digest(site: Path, pages_too: bool = False) -> str:
     """Every file of the built site that is not a page (or every file, pages_too), by path and content:
     what any page may load."""
@@ -66,11 +80,7 @@ def passed_before(check: str, name: str, key: str) -> dict | None:
 
 
 def remember_pass(check: str, name: str, key: str, report: dict) -> None:
-    path = _path(check, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"name": name, "key": key, "report": report}), encoding="utf-8")
-    temporary.replace(path)  # atomic: two workers never see half a file
+    write_whole(_path(check, name), json.dumps({"name": name, "key": key, "report": report}))
 
 
 def build_inputs_digest(root: Path, argv: list[str], env: dict[str, str]) -> str | None:

@@ -76,6 +76,21 @@ def warm_imports(data_sets: bool = True, optimizers: bool = True):
         torch.testing.assert_close(weight.detach(), weight.detach())
 
 
+# The environment that decides which device code picks: part of every key of a cached run.
+DEVICE_SETTINGS = ("CUDA_VISIBLE_DEVICES", "NOTES_FORCE_CPU")
+
+
+def device_settings() -> list[str]:
+    return [os.environ.get(name, "") for name in DEVICE_SETTINGS]
+
+
+def chosen_device():
+    """The device the notes' code picks (the snippets' set-up line), as this process sees it."""
+    import torch
+
+    return torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+
+
 def force_cpu():
     """Hide every accelerator, so code that picks its device picks the CPU. CUDA reads
     CUDA_VISIBLE_DEVICES when it initialises, which torch does lazily: call this before any CUDA use."""

@@ -32,7 +32,9 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from machinery.execute import PageTimeout, describe_exception, guarded, innermost, run_code
+from machinery.cache import fingerprint
+from machinery.execute import (PageTimeout, chosen_device, describe_exception, device_settings, guarded, innermost,
+                               run_code)
 
 RESULT = "__notes_cell_value__"  # the name a cell's last expression is bound to, to be shown
 SOURCES = [Path(__file__), Path(__file__).with_name("execute.py")]  # how notebooks run: part of every key
@@ -57,25 +59,13 @@ def key(path: Path) -> str:
     digest = hashlib.sha256(Path(path).read_bytes())
     for source in SOURCES:
         digest.update(source.read_bytes())
-    settings = [os.environ.get(name, "") for name in ("CUDA_VISIBLE_DEVICES", "NOTES_FORCE_CPU")]
-    digest.update(f"{sys.version} torch {version('torch')} {settings}".encode())
+    digest.update(f"{sys.version} torch {version('torch')} {device_settings()}".encode())
     return digest.hexdigest()[:24]
 
 
-def code_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def code_of(notebook) -> str:
-    """The hash of a notebook's code cells, as its record names them."""
-    return code_hash("\n\0".join(cell.source for cell in notebook.cells if cell.cell_type == "code"))
-
-
-def chosen_device():
-    """The device the notebooks pick (their set-up line)."""
-    import torch
-
-    return torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+    """The fingerprint of a notebook's code cells: what its records and the verified records name."""
+    return fingerprint([cell.source for cell in notebook.cells if cell.cell_type == "code"])
 
 
 def split_last_expression(source: str, filename: str):
@@ -219,7 +209,7 @@ def run(path: Path, name: str) -> NotebookRun:
                 cell.outputs = [nbformat.from_dict(output) for output in outputs.outputs]
                 cell.execution_count = number
                 blocks.append({"cell": number, "outcome": "passed", "seconds": round(time.process_time() - cell_started, 3),
-                               "output": outputs.printed(), "code": code_hash(cell.source)})
+                               "output": outputs.printed(), "code": fingerprint([cell.source])})
     finally:
         plt.show = real_show
         plt.close("all")

@@ -37,8 +37,9 @@ from mkdocs.config import load_config
 from mkdocs.utils.meta import get_data
 from pytest_codeblocks import extract_from_buffer
 
-from machinery.execute import (PageTimeout, code_frames, describe_exception, guarded, innermost, run_code,
-                               run_file)
+from machinery.cache import fingerprint
+from machinery.execute import (PageTimeout, chosen_device, code_frames, describe_exception, guarded,  # noqa: F401
+                               innermost, run_code, run_file)
 from machinery.questions import ANSWER_MARK, Question, questions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -604,13 +605,6 @@ def run_snippet(path: Path, root: Path = ROOT) -> str:
 PAGE_CPU_BUDGET = float(os.environ.get("NOTES_PAGE_CPU_BUDGET", "3.0"))
 
 
-def chosen_device():
-    """The device the snippets pick (their setup line), as the suite sees it."""
-    import torch
-
-    return torch.accelerator.current_accelerator(check_available=True) or torch.device("cpu")
-
-
 def within_cpu_budget(name: str, run):
     """``run()``, and the CPU seconds it took; a PageError if that is over the budget on the CPU."""
     import time
@@ -667,14 +661,8 @@ def pages_with_code() -> list[Path]:
     return [p for p in markdown_pages() if rel(p) not in prose] + sorted(DOCS.rglob("*.ipynb"))
 
 
-def _fingerprint(parts: list[str]) -> str:
-    import hashlib
-
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
-
-
 def blocks_fingerprint(blocks: list[Block]) -> str:
-    return _fingerprint([b.code for b in blocks])
+    return fingerprint([b.code for b in blocks])
 
 
 def code_fingerprint(path: Path, root: Path = ROOT) -> str:
@@ -683,7 +671,9 @@ def code_fingerprint(path: Path, root: Path = ROOT) -> str:
     if path.suffix == ".ipynb":
         import nbformat
 
-        return _fingerprint([c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"])
+        from machinery.notebooks import code_of
+
+        return code_of(nbformat.read(path, as_version=4))
     lines, _origins, on_page = expand(path, root)
     return blocks_fingerprint(extract(rel(path, root), lines, on_page))
 

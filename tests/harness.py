@@ -55,6 +55,32 @@ def stored_run(path: Path, record_verified: bool) -> tuple[str, str, dict | None
     return name, key, None if record_verified else cache.passed_before("page-run", name, key)
 
 
+def built_record(source: Path, records: Path, executed) -> dict:
+    """What this run's site build recorded for the page or notebook ``source`` (machinery.records),
+    checked to be for the code it has now, this torch and this device (a record of a run that executed
+    nothing, ``executed(record) == 0``, names no torch and no device)."""
+    import json
+
+    import torch
+
+    from machinery.pages import DOCS, code_fingerprint
+    from machinery.records import build_record_path
+
+    name = rel(source)
+    file = build_record_path(records, source.relative_to(DOCS).as_posix())
+    if not file.is_file():
+        kind = "notebook" if source.suffix == ".ipynb" else "page"
+        raise PageError(f"{name}: the site build ran no such {kind} (no {file.name} in its records)")
+    record = json.loads(file.read_text(encoding="utf-8"))
+    ran = {"torch": record["torch"], "device": record["device"], "code": record["code"]}
+    here = {"torch": torch.__version__, "device": str(chosen_device()), "code": code_fingerprint(source)}
+    if executed(record) == 0:
+        here.update(torch=None, device=None)
+    if ran != here:
+        raise PageError(f"{name}: the site build ran it with {ran}, this run is {here}")
+    return record
+
+
 def build_command(out: Path, **env) -> tuple[list[str], dict]:
     """`mkdocs build --strict` into ``out`` in a fresh interpreter: its argv and environment."""
     argv = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)]

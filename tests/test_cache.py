@@ -71,17 +71,23 @@ def test_the_judges_of_a_visit_include_the_test_fixtures_and_harness():
     assert {"test_browser.py", "conftest.py", "site.py", "browser.py", "reuse.py", "harness.py", "axe.min.js", "cache.py"} <= names
 
 
-def test_a_page_runs_again_when_its_text_code_torch_device_or_executor_changes(tmp_path, monkeypatch):
+@pytest.fixture
+def tiny(tmp_path):
+    """A project root with one page, docs/tiny.md, that includes one snippet, snippets/tiny.py."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "snippets").mkdir()
+    snippet = tmp_path / "snippets" / "tiny.py"
+    snippet.write_text("import torch\n\ntorch.manual_seed(0)\nprint(torch.ones(2, device='cpu').sum())\n")
+    page = tmp_path / "docs" / "tiny.md"
+    page.write_text('# Tiny\n\n```python\n--8<-- "snippets/tiny.py"\n```\n')
+    return tmp_path, page, snippet
+
+
+def test_a_page_runs_again_when_its_text_code_torch_device_or_executor_changes(tiny, tmp_path, monkeypatch):
     import harness
     import torch
 
-    root = tmp_path
-    (root / "docs").mkdir()
-    (root / "snippets").mkdir()
-    snippet = root / "snippets" / "tiny.py"
-    snippet.write_text("import torch\n\ntorch.manual_seed(0)\nprint(torch.ones(2, device='cpu').sum())\n")
-    page = root / "docs" / "tiny.md"
-    page.write_text('# Tiny\n\n```python\n--8<-- "snippets/tiny.py"\n```\n')
+    root, page, snippet = tiny
     monkeypatch.setattr(cache, "CACHE", tmp_path / "cache")
     monkeypatch.delenv("NOTES_FRESH", raising=False)
 
@@ -166,7 +172,8 @@ def test_a_site_check_sees_pages_too(tmp_path):
     assert cache.site_files_digest(site, pages_too=True) != before
 
 
-def test_a_page_runs_again_at_build_when_its_text_code_versions_device_or_executor_change(tmp_path, monkeypatch):
+def test_a_page_runs_again_at_build_when_its_text_code_versions_device_or_executor_change(tiny, tmp_path,
+                                                                                          monkeypatch):
     """hooks/runs.py keeps each page's run (its record and figures) under run_key: an unchanged page
     runs once; each input changed runs it again."""
     import importlib.util
@@ -178,13 +185,7 @@ def test_a_page_runs_again_at_build_when_its_text_code_versions_device_or_execut
     spec = importlib.util.spec_from_file_location("runs_hook", ROOT / "hooks" / "runs.py")
     runs = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(runs)
-    root = tmp_path
-    (root / "docs").mkdir()
-    (root / "snippets").mkdir()
-    snippet = root / "snippets" / "tiny.py"
-    snippet.write_text("print(1)\n")
-    page = root / "docs" / "tiny.md"
-    page.write_text('# Tiny\n\n```python\n--8<-- "snippets/tiny.py"\n```\n')
+    root, page, snippet = tiny
     monkeypatch.delenv("NOTES_FRESH", raising=False)
     monkeypatch.delenv("NOTES_FORCE_CPU", raising=False)
     ran = []

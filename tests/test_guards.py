@@ -559,3 +559,29 @@ def test_a_page_missing_from_nav_is_named_with_what_to_do(tmp_path):
     assert "  - unlisted.md" in message, message
     assert "docs/unlisted.md is not in nav: add it to mkdocs.yml" in message, message
     assert "listed.md is not in nav" not in message.replace("unlisted.md is not", ""), message
+
+
+def test_a_build_record_for_other_code_torch_or_device_is_refused(tmp_path):
+    """tests/test_pages.py and test_notebooks.py read what the build ran (harness.built_record) only
+    when it ran this code on this torch and device; a missing record is named too."""
+    import json
+
+    import torch
+
+    from harness import built_record
+    from machinery.pages import DOCS, chosen_device, code_fingerprint
+    from machinery.records import build_record_path
+
+    page = DOCS / "tensors" / "where.md"
+    executed = lambda record: record["run"]["blocks_run"]  # noqa: E731
+    with pytest.raises(PageError, match=r"docs/tensors/where.md: the site build ran no such page"):
+        built_record(page, tmp_path, executed)
+    right = {"torch": torch.__version__, "device": str(chosen_device()), "code": code_fingerprint(page),
+             "run": {"blocks_run": 3}}
+    file = build_record_path(tmp_path, "tensors/where.md")
+    for wrong in ({"torch": "9.9.9"}, {"device": "cuda:0"}, {"code": "0123456789abcdef"}):
+        file.write_text(json.dumps({**right, **wrong}))
+        with pytest.raises(PageError, match=r"the site build ran it with .*, this run is"):
+            built_record(page, tmp_path, executed)
+    file.write_text(json.dumps(right))
+    assert built_record(page, tmp_path, executed)["run"]["blocks_run"] == 3

@@ -7,15 +7,12 @@ written what it ran to records/; the test reads that record (same torch, same de
 it fails) instead of running the notebook again. A run without the site (some modules only, `make
 matrix`, --record-verified) runs the notebook here, or reuses a pass on identical inputs."""
 
-import json
-
 import pytest
 
-from harness import or_fail, stored_run
-from machinery.pages import (DOCS, PageError, check_cpu_budget, chosen_device, code_fingerprint, refuse_tensors_off_device,
-                             rel, within_cpu_budget)
+from harness import built_record, or_fail, stored_run
 from machinery import cache, notebooks
-from machinery.records import build_record_path
+from machinery.pages import (DOCS, PageError, check_cpu_budget, code_fingerprint, refuse_tensors_off_device, rel,
+                             within_cpu_budget)
 
 NOTEBOOKS = sorted(DOCS.rglob("*.ipynb"))
 
@@ -44,29 +41,12 @@ def run_notebook(path) -> dict:
     return run.record
 
 
-def built_record(path, records) -> dict:
-    """The record this run's site build wrote for the notebook, checked to be for this code, torch and device."""
-    import nbformat
-    import torch
-
-    name = rel(path)
-    file = build_record_path(records, path.relative_to(DOCS).as_posix())
-    if not file.is_file():
-        raise PageError(f"{name}: the site build ran no such notebook (no {file.name} in its records)")
-    record = json.loads(file.read_text(encoding="utf-8"))
-    lint(path)
-    ran = {"torch": record["torch"], "device": record["device"], "code": record["code"]}
-    here = {"torch": torch.__version__, "device": str(chosen_device()), "code": notebooks.code_of(nbformat.read(path, as_version=4))}
-    if ran != here:
-        raise PageError(f"{name}: the site build ran it with {ran}, this run is {here}")
-    return record
-
-
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[rel(n) for n in NOTEBOOKS])
 def test_notebook_runs_cell_by_cell(notebook, record_property, request, build_records):
     recording = request.config.getoption("--record-verified")
     if build_records is not None and not recording:
-        record = or_fail(lambda: built_record(notebook, build_records))
+        or_fail(lambda: lint(notebook))
+        record = or_fail(lambda: built_record(notebook, build_records, executed=lambda record: record["cells"]))
         record_property("notebooks_read_from_the_build", 1)
         or_fail(lambda: check_cpu_budget(rel(notebook), record["seconds"]))
     else:

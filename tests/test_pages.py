@@ -7,15 +7,13 @@ run without the site (some modules only, `make matrix`, --record-verified), or w
 runs the page here, or reuses a pass on identical inputs."""
 
 import dataclasses
-import json
 
 import pytest
 
-from harness import or_fail, stored_run
+from harness import built_record, or_fail, stored_run
 from machinery import cache
-from machinery.pages import (DOCS, BlockRun, PageError, PageRun, check_cpu_budget, chosen_device, code_fingerprint,
-                             markdown_pages, rel, require_blocks, run_page, within_cpu_budget)
-from machinery.records import build_record_path
+from machinery.pages import (DOCS, BlockRun, PageRun, check_cpu_budget, markdown_pages, rel, require_blocks, run_page,
+                             within_cpu_budget)
 from machinery.inventory import is_concept
 from machinery.questions import ANSWER_MARK, CHECK_YOURSELF, MISCONCEPTION, questions
 
@@ -26,25 +24,6 @@ def page_run(stored: dict) -> PageRun:
     return PageRun(**{**stored, "blocks": [BlockRun(**b) for b in stored["blocks"]]})
 
 
-def built_record(page, records) -> dict:
-    """The record this run's site build wrote for the page, checked to be for this code, torch and device."""
-    import torch
-
-    name = rel(page)
-    file = build_record_path(records, page.relative_to(DOCS).as_posix())
-    if not file.is_file():
-        raise PageError(f"{name}: the site build ran no such page (no {file.name} in its records)")
-    record = json.loads(file.read_text(encoding="utf-8"))
-    ran = {"torch": record["torch"], "device": record["device"], "code": record["run"]["code"]}
-    here = {"torch": torch.__version__, "device": str(chosen_device()), "code": code_fingerprint(page)}
-    if record["run"]["blocks_run"] == 0:  # no code ran: no torch, no device
-        here.update(torch=None, device=None)
-    if ran != here:
-        raise PageError(f"{name}: the site build ran it with {ran}, this run is {here}")
-    require_blocks(name, record["run"]["blocks_run"])
-    return record
-
-
 @pytest.mark.parametrize("page", PAGES, ids=[rel(p) for p in PAGES])
 def test_page(page, record_property, request, build_records):
     """Read from the build's record (see above), or run here; a page that passed with exactly the same
@@ -52,7 +31,8 @@ def test_page(page, record_property, request, build_records):
     machinery/cache.py), except when recording verified/: a record says what ran in this run."""
     recording = request.config.getoption("--record-verified")
     if build_records is not None and not recording:
-        record = or_fail(lambda: built_record(page, build_records))
+        record = or_fail(lambda: built_record(page, build_records, executed=lambda record: record["run"]["blocks_run"]))
+        or_fail(lambda: require_blocks(rel(page), record["run"]["blocks_run"]))
         result, seconds = page_run(record["run"]), record["seconds"]
         or_fail(lambda: check_cpu_budget(rel(page), seconds))
         record_property("pages_read_from_the_build", 1)
