@@ -5,8 +5,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The browser tests drive this Chromium; on Debian/Ubuntu `make setup` installs it with apt.
-CHROMIUM ?= /usr/bin/chromium
+# The browser tests drive this Chromium (its headless shell: the same engine, no user interface);
+# on Debian `make setup` installs it with apt.
+CHROMIUM ?= /usr/bin/chromium-headless-shell
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Optional: a PyTorch wheel index, e.g. https://download.pytorch.org/whl/cpu or .../whl/cu128
 TORCH_INDEX ?=
@@ -30,7 +31,7 @@ node_modules/.installed: package.json package-lock.json
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell
 
 serve: site-setup
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -39,8 +40,9 @@ build: site-setup
 	$(BIN)/mkdocs build --strict
 
 # DEVICE=cpu hides every accelerator; ARGS passes anything else to pytest (e.g. ARGS="-k adam").
+# --maxschedchunk 1: tests go to whichever worker is free, one at a time, so both finish together.
 test: setup
-	NOTES_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist load $(if $(filter cpu,$(DEVICE)),--cpu) $(ARGS)
+	NOTES_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist load --maxschedchunk 1 $(if $(filter cpu,$(DEVICE)),--cpu) $(ARGS)
 
 # One page end to end, e.g. PAGE=docs/tensors/where.md: its blocks and check-yourself answers, each
 # snippet it includes run alone, every test of the built site (one strict build) and its browser visit.

@@ -33,7 +33,7 @@ from mkdocs.plugins import event_priority
 
 from machinery import cache, execute, notebooks
 from machinery.inventory import resolve
-from machinery.records import write_build_records
+from machinery.records import recording, write_build_records
 
 log = logging.getLogger("mkdocs.hooks.notebooks")
 CACHE = Path(".cache") / "notebooks"
@@ -50,7 +50,8 @@ def prepare(stored: Path, name: str, folder: Path) -> tuple[Path, dict | None, l
         return executed, json.loads(recorded.read_text(encoding="utf-8")), []
     if not any(cell.cell_type == "code" for cell in nbformat.read(stored, as_version=4).cells):
         return stored, None, []
-    execute.warm_imports()  # once: the first notebook's CPU seconds are its own, not the imports'
+    if recording():  # once: the first notebook's CPU seconds are its own, not the imports'
+        execute.warm_imports()
     run = notebooks.run(stored, name)
     if run.faults:
         return stored, None, run.faults

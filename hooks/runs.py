@@ -31,7 +31,7 @@ from pathlib import Path
 from pymdownx.superfences import highlight_validator
 
 from machinery import cache, execute, pages
-from machinery.records import BUILD_RECORDS_ENV, write_build_records
+from machinery.records import recording, write_build_records
 
 log = logging.getLogger("mkdocs.hooks.runs")
 CACHE = Path(".cache") / "runs"
@@ -57,9 +57,8 @@ def run(source: Path, root: Path) -> dict:
     stored = root / CACHE / (run_key(source, root) + ".json")
     if stored.is_file() and not cache.fresh():
         return json.loads(stored.read_text(encoding="utf-8"))
-    if os.environ.get(BUILD_RECORDS_ENV) == "1":  # the suite checks each page's CPU seconds from its record:
-        # torch and matplotlib imported once, so that the first page's seconds are its own (the first
-        # optimizer step's lazy import, under a second, stays with the first page that steps)
+    if recording():  # torch and matplotlib imported once, so that the first page's seconds are its own
+        # (the first optimizer step's lazy import, under a second, stays with the first page that steps)
         execute.warm_imports(data_sets=False, optimizers=False)
     figures: dict[str, list[str]] = {}
     started = time.process_time()

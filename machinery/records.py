@@ -68,6 +68,15 @@ def write_verified_record(passed: dict[str, dict], folder: Path = VERIFIED) -> P
 BUILD_RECORDS_ENV = "NOTES_BUILD_RECORDS"
 
 
+def recording() -> bool:
+    """Whether this build writes records, whose CPU seconds the suite checks: then the build imports
+    what the first page or notebook would before running any (machinery.execute.warm_imports), so
+    that those seconds are the code's own. Other builds (`mkdocs serve`, the planted builds) skip it."""
+    import os
+
+    return os.environ.get(BUILD_RECORDS_ENV) == "1"
+
+
 def build_record_path(folder: Path, src_uri: str) -> Path:
     """Where the record of the page (notebook) docs/<src_uri> is kept in a build's records/ folder."""
     return Path(folder) / (src_uri.replace("/", "--") + ".json")
@@ -76,9 +85,8 @@ def build_record_path(folder: Path, src_uri: str) -> Path:
 def write_build_records(site_dir: str, records: dict[str, dict]) -> None:
     """The build's records (src_uri -> record), beside ``site_dir``, when the suite asked for them."""
     import json
-    import os
 
-    if os.environ.get(BUILD_RECORDS_ENV) != "1":
+    if not recording():
         return
     folder = Path(site_dir).parent / "records"
     folder.mkdir(exist_ok=True)

@@ -82,9 +82,12 @@ def built_record(source: Path, records: Path, executed) -> dict:
 
 
 def build_command(out: Path, **env) -> tuple[list[str], dict]:
-    """`mkdocs build --strict` into ``out`` in a fresh interpreter: its argv and environment."""
+    """`mkdocs build --strict` into ``out`` in a fresh interpreter: its argv and environment. The build
+    runs its pages beside the suite's workers, so torch computes on one thread there, as each worker
+    does (plugins/options.py): with two on two busy cores, a cold build took 3 s longer and 2.7 CPU
+    seconds more even alone, and the pages' own CPU seconds grew by a quarter."""
     argv = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)]
-    return argv, dict(os.environ, NO_MKDOCS_2_WARNING="1", **env)
+    return argv, dict(os.environ, NO_MKDOCS_2_WARNING="1", OMP_NUM_THREADS="1", **env)
 
 
 def build_site(project: Path, out: Path, timeout: float = 600, **env):

@@ -4,6 +4,8 @@ shows cleanly and locally, math is rendered, copy buttons copy exactly the code 
 colour scheme persists, and axe-core finds no serious accessibility problem. Search is tested in
 test_search.py."""
 
+import functools
+import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin
 
@@ -12,7 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from machinery.pages import DOCS, expand, ROOT, scan_fences, url_path
 from machinery import cache
-from plugins.browser import AXE, visit_key
+from plugins.browser import AXE, browser_identity, visit_key
 
 # Accessibility findings we accept, rule id -> reason. Keep it short and explained.
 AXE_ACCEPTED: dict[str, str] = {}
@@ -74,12 +76,50 @@ AXE_RUN = """async (skip) => (await axe.run(document, {resultTypes: ['violations
     .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
                 target: v.nodes[0] && v.nodes[0].target.join(' ')}))"""
 # Three rules take two thirds of axe's time (1.5 s a page here) and judge styling, which is one
-# stylesheet for the whole site: colour contrast, links told apart from text, target sizes. They
-# run on these pages, which hold every kind of content the site has (tables, tabs, admonitions,
-# figures, long code with every token colour); every other rule runs on every page.
+# stylesheet for the whole site: colour contrast, links told apart from text, target sizes. They run
+# on the fewest concept pages that together show every kind of content the concept pages show
+# (style_pages); every other rule runs on every page.
 STYLE_RULES = ["color-contrast", "link-in-text-block", "target-size"]
-STYLE_PAGES = {"docs/optimizers/adam.md", "docs/training/learning-rate-schedules.md",
-               "docs/losses/cross-entropy.md", "docs/tensors/gpus-and-devices.md"}
+
+
+def content_kinds(html: str) -> set[str]:
+    """What a built page's article shows, as the style rules see it: the names of its elements and
+    classes (a table, an ordered list, a note, a tab, each colour of a code token...), leaving out the
+    inside of typeset formulas, whose spans and MathML take the text's colour."""
+    article = html[html.index("<article"):html.index("</article>")]
+    kept, depth, start = [], 0, 0
+    for tag in re.finditer(r'<span class="katex(?:-display)?"|<span\b|</span>', article):
+        if depth == 0 and tag.group().startswith('<span class="katex'):
+            kept.append(article[start:tag.start()])
+            depth = 1
+        elif depth:
+            depth += 1 if tag.group().startswith("<span") else -1
+            start = tag.end()
+    kept.append(article[start:] if depth == 0 else "")
+    text = "".join(kept)
+    return ({name.lower() for name in re.findall(r"<([a-zA-Z][\w-]*)", text)}
+            | {"." + name for names in re.findall(r'\bclass="([^"]*)"', text) for name in names.split()})
+
+
+def fewest_covering(kinds: dict[str, set[str]]) -> list[str]:
+    """Pages whose kinds together are every page's: greedily the page that adds most, the first on a tie."""
+    left, chosen = set().union(*kinds.values()), []
+    while left:
+        best = max(kinds, key=lambda name: len(kinds[name] & left))
+        chosen.append(best)
+        left -= kinds[best]
+    return chosen
+
+
+def concept_kinds(site: Path) -> dict[str, set[str]]:
+    return {str(source.relative_to(ROOT)): content_kinds((site / url_path(source) / "index.html").read_text(encoding="utf-8"))
+            for source in doc_pages() if is_concept(source)}
+
+
+@functools.cache
+def style_pages(site: Path) -> frozenset[str]:
+    """The concept pages the style rules run on (see STYLE_RULES), chosen from the built site."""
+    return frozenset(fewest_covering(concept_kinds(site)))
 
 
 def wait_until_rendered(page):
@@ -134,8 +174,10 @@ def reach(page, source: Path) -> str:
     return "full"
 
 
-def visit(page, source: Path) -> dict:
-    """Reach one built page: what it requested, logged, rendered and copied, and axe's verdict."""
+def visit(page, source: Path, accessibility: bool = True, styled: bool = False) -> dict:
+    """Reach one built page: what it requested, logged, rendered and copied, and (unless
+    ``accessibility`` is false, for tests about something else) axe's verdict, the style rules
+    included when ``styled``."""
     page.foreign_requests.clear()
     page.console_errors.clear()
     report = {"reached": reach(page, source)}
@@ -144,10 +186,9 @@ def visit(page, source: Path) -> dict:
     except Exception as error:  # reported with the page's state
         page.console_errors.append(f"not rendered in time: {error}")
     report["math"] = page.evaluate(MATH_STATE)
-    if is_concept(source):  # before the copy clicks below, which change the buttons' state
+    if is_concept(source) and accessibility:  # before the copy clicks below, which change the buttons' state
         if not page.evaluate("!!window.axe"):  # once per document
             page.add_script_tag(path=str(AXE))
-        styled = str(source.relative_to(ROOT)) in STYLE_PAGES
         report["axe"] = page.evaluate(AXE_RUN, [] if styled else STYLE_RULES)
     if is_notebook(source):  # markdown-cell math, typeset at build time (hooks/katex.py)
         report["notebook_math"] = page.evaluate(
@@ -204,14 +245,14 @@ def problems_of(source: Path, report: dict) -> list[str]:
 def test_page_in_the_browser(tab, site, source, record_property):
     """Reached (see reach) without console errors or requests to other hosts, math typeset, every
     Python copy button copies exactly the code the suite ran (blocks in closed admonitions and other
-    tabs included), no serious axe finding (the styling rules on STYLE_PAGES, every other rule
+    tabs included), no serious axe finding (the styling rules on style_pages, every other rule
     everywhere). A visit that passed with exactly the same inputs is not repeated (visit_key)."""
-    name, key = str(source.relative_to(ROOT)), visit_key(site, source, tab.context.browser.version)
+    name, key = str(source.relative_to(ROOT)), visit_key(site, source, browser_identity(tab.context.browser))
     report = cache.passed_before("browser", name, key)
     if report is not None:
         record_property("browser_visits_reused", 1)
     else:
-        report = visit(tab, source)
+        report = visit(tab, source, styled=name in style_pages(site))
     record_property(f"pages_reached_{report['reached']}", 1)
     record_property("copy_buttons_checked", len(report["copied"]))
     problems = problems_of(source, report)
@@ -221,8 +262,24 @@ def test_page_in_the_browser(tab, site, source, record_property):
     cache.remember_pass("browser", name, key, report)
 
 
-def test_style_rules_pages_are_concept_pages():
-    assert all((ROOT / name).is_file() and is_concept(ROOT / name) for name in STYLE_PAGES), STYLE_PAGES
+def test_style_pages_show_every_kind_of_content_the_concept_pages_show(site):
+    kinds = concept_kinds(site)
+    chosen = style_pages(site)
+    everything = set().union(*kinds.values())
+    assert set().union(*(kinds[name] for name in chosen)) == everything
+    # what the style rules must see is among the kinds, and the formulas' insides are not
+    assert {"table", "ol", ".admonition", ".tabbed-set", ".highlight", ".arithmatex"} <= everything, everything
+    assert not {".mord", ".katex-html", "math", "mrow"} & everything
+    assert len(chosen) < len(kinds) / 4, sorted(chosen)
+
+
+def test_content_kinds_leave_out_the_inside_of_formulas_and_the_cover_is_the_fewest():
+    html = ('<header class="md-header"></header><article class="md-content__inner"><p>Text '
+            '<span class="arithmatex"><span class="katex"><span class="katex-mathml"><math><mi>x</mi></math></span>'
+            '<span class="katex-html" aria-hidden="true"><span class="mord">x</span></span></span></span></p>'
+            '<ol><li><code><span class="k">def</span></code></li></ol></article><footer class="md-footer"></footer>')
+    assert content_kinds(html) == {"article", ".md-content__inner", "p", "span", ".arithmatex", "ol", "li", "code", ".k"}
+    assert fewest_covering({"a": {1, 2}, "b": {1, 2, 3}, "c": {4}, "d": {3, 4}}) == ["b", "c"]
 
 
 @pytest.mark.reusable("site")
@@ -234,7 +291,7 @@ def test_colour_scheme_toggle_switches_and_persists_across_pages(page, site):
     page.locator("form[data-md-component='palette'] label:visible").first.click()
     after = scheme()
     assert {before, after} == {"default", "slate"}, (before, after)
-    page.goto("optimizers/adam/", wait_until="load")  # a full load: the choice is stored
+    page.goto("tensors/where/", wait_until="load")  # a full load: the choice is stored
     assert scheme() == after
 
 
@@ -290,5 +347,5 @@ def test_review_sheet_prints_every_answer_without_navigation(page, site):
 def test_tour_fails_a_copy_button_that_does_not_copy_the_code_the_suite_ran(page, site, plant, expected):
     page.add_init_script(plant)
     source = DOCS / "tensors" / "broadcasting.md"
-    problems = problems_of(source, visit(page, source))
+    problems = problems_of(source, visit(page, source, accessibility=False))
     assert any(expected in problem for problem in problems), problems

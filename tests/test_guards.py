@@ -290,9 +290,13 @@ def test_orphan_snippet_is_reported(scratch):
 
 
 def scratch_build(tmp_path: Path, pages: dict[str, str], **env) -> subprocess.CompletedProcess:
+    """The strict build of scratch_project(tmp_path, pages). ``env``: environment variables for the build."""
+    return build_site(scratch_project(tmp_path, pages), tmp_path / "site", timeout=240, **env)
+
+
+def scratch_project(tmp_path: Path, pages: dict[str, str]) -> Path:
     """A small project that inherits every setting of mkdocs.yml (plugins, hooks, validation,
-    strict) but holds only a home page and the planted pages, so the build takes seconds.
-    ``env``: environment variables for the build."""
+    strict) but holds only a home page and the planted pages, so the build takes seconds."""
     copy = tmp_path / "project"
     shutil.copytree(ROOT / "hooks", copy / "hooks")
     shutil.copytree(ROOT / "overrides", copy / "overrides")  # mkdocs.yml's theme custom_dir
@@ -306,7 +310,7 @@ def scratch_build(tmp_path: Path, pages: dict[str, str], **env) -> subprocess.Co
         write(copy / "docs" / name, text)
     nav = "\n".join(f"  - {name}" for name in ["index.md", "tags.md", *pages])
     write(copy / "mkdocs.yml", f"INHERIT: {ROOT / 'mkdocs.yml'}\nnav:\n{nav}\n")
-    return build_site(copy, tmp_path / "site", timeout=240, **env)
+    return copy
 
 
 def planted_notebook(markdown: str, *code: str) -> str:
@@ -545,9 +549,9 @@ def test_a_page_missing_from_nav_is_named_with_what_to_do(tmp_path):
     with what to do."""
     from plugins.site import wait_for_site
 
-    scratch_build(tmp_path, {"listed.md": "# Listed\n"})
-    write(tmp_path / "project" / "docs" / "unlisted.md", "# Unlisted\n")
-    result = build_site(tmp_path / "project", tmp_path / "site", timeout=240)
+    project = scratch_project(tmp_path, {"listed.md": "# Listed\n"})
+    write(project / "docs" / "unlisted.md", "# Unlisted\n")
+    result = build_site(project, tmp_path / "site", timeout=240)
     assert result.returncode != 0, result.stdout + result.stderr
     folder = tmp_path / "build"
     write(folder / "build.log", result.stdout + result.stderr)

@@ -31,7 +31,10 @@ def lint(path):
 
 def run_notebook(path) -> dict:
     """Run it here (machinery.notebooks.run): its record; a PageError names what failed."""
+    from machinery.execute import warm_imports
+
     lint(path)
+    warm_imports()  # the worked examples' data sets (scikit-learn), outside the notebook's CPU seconds
     try:
         run = notebooks.run(path, rel(path))
     except notebooks.NotebookError as error:

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from harness import SUITE_SOURCES
+from plugins.browser import browser_identity
 from machinery.pages import DOCS, ROOT, url_path
 from machinery import cache
 
@@ -120,7 +121,7 @@ def test_learners_queries_find_their_page(page, site, half, record_property):
     halves run side by side. A half that passed with exactly the same site files, queries and test code
     is not typed again (machinery/cache.py); the figures shown are then that run's."""
     queries = [row for row in learner_queries() if row["half"] == half]
-    key = cache.digest(cache.built_site_digest(site), *JUDGES, page.context.browser.version)
+    key = cache.digest(cache.built_site_digest(site), *JUDGES, browser_identity(page.context.browser))
     figures = cache.passed_before("search", half, key)
     if figures is not None:
         record_property("search_halves_reused", 1)

@@ -49,8 +49,9 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session", autouse=True)
 def warm_imports():
-    """Pay, once per worker and outside any page's CPU budget, for what the first page would
-    (machinery.execute.warm_imports)."""
+    """Pay, once per worker and outside any page's CPU budget, for what the first page or snippet would
+    (machinery.execute.warm_imports); the notebooks' data sets only where a notebook runs here
+    (tests/test_notebooks.py), which is rare: the build runs them."""
     from machinery.execute import warm_imports
 
-    warm_imports()
+    warm_imports(data_sets=False)

@@ -10,6 +10,7 @@ import pytest
 
 from harness import SUITE_SOURCES
 from machinery import cache
+from plugins.browser import browser_identity
 
 TESTS = Path(__file__).resolve().parent.parent
 
@@ -28,8 +29,8 @@ def reusable_key(item) -> str | None:
     judges = [Path(item.path), *SUITE_SOURCES, Path(cache.__file__)]
     if marker.args[0] == "site":
         browser = next((item.funcargs[n] for n in ("page", "tab", "browser") if n in item.funcargs), None)
-        version = (browser.context.browser.version if hasattr(browser, "context") else
-                   browser.version if browser is not None else "")
+        version = (browser_identity(browser.context.browser) if hasattr(browser, "context") else
+                   browser_identity(browser) if browser is not None else "")
         inputs = cache.built_site_digest(item.funcargs["site"], pages_too=True), version
     else:
         argv, env = build_command(Path("site"))

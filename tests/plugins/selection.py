@@ -20,17 +20,30 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: (uses_site(item), slow_first.get(item.nodeid.split("::")[0], 2)))
 
 
-def only_page(config, items):
-    """--page docs/x/y.md: keep the tests of that page (ids carry its path), of the snippet files it
-    includes (ids carry `snippets/z.py:`), and every test of the built site (test_site.py)."""
+def pytest_configure(config):
+    if config.getoption("--page"):
+        chosen_page(config)  # a wrong path is refused before anything is collected
+
+
+def chosen_page(config):
+    """The page --page names, or a usage error."""
     from pathlib import Path
 
-    from machinery.pages import ROOT, included_files
+    from machinery.pages import ROOT
 
     page = Path(config.getoption("--page"))
     page = (page if page.is_absolute() else Path(config.invocation_params.dir) / page).resolve()
     if not page.is_file() or not page.is_relative_to(ROOT / "docs"):
         raise pytest.UsageError(f"--page {config.getoption('--page')}: no page under docs/ (docs/<section>/<page>.md)")
+    return page
+
+
+def only_page(config, items):
+    """--page docs/x/y.md: keep the tests of that page (ids carry its path), of the snippet files it
+    includes (ids carry `snippets/z.py:`), and every test of the built site (test_site.py)."""
+    from machinery.pages import ROOT, included_files
+
+    page = chosen_page(config)
     name = page.relative_to(ROOT).as_posix()
     scripts = included_files(page.read_text(encoding="utf-8"))
     marks = (f"[{name}]", *(f"[{s}:" for s in scripts))
