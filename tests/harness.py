@@ -81,13 +81,20 @@ def built_record(source: Path, records: Path, executed) -> dict:
     return record
 
 
+# The folder of this run's site build, named to the xdist workers (plugins/site.py). Not passed on to
+# builds: nothing in a build reads it, and it names a new folder whenever the site is built, so a
+# check keyed by the build's environment (plugins/reuse.py) would never be reused after one.
+SITE_ENV = "NOTES_SUITE_SITE"
+
+
 def build_command(out: Path, **env) -> tuple[list[str], dict]:
     """`mkdocs build --strict` into ``out`` in a fresh interpreter: its argv and environment. The build
     runs its pages beside the suite's workers, so torch computes on one thread there, as each worker
     does (plugins/options.py): with two on two busy cores, a cold build took 3 s longer and 2.7 CPU
     seconds more even alone, and the pages' own CPU seconds grew by a quarter."""
     argv = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)]
-    return argv, dict(os.environ, NO_MKDOCS_2_WARNING="1", OMP_NUM_THREADS="1", **env)
+    inherited = {name: value for name, value in os.environ.items() if name != SITE_ENV}
+    return argv, dict(inherited, NO_MKDOCS_2_WARNING="1", OMP_NUM_THREADS="1", **env)
 
 
 def build_site(project: Path, out: Path, timeout: float = 600, **env):

@@ -162,6 +162,17 @@ def test_a_project_check_runs_again_when_any_project_file_or_package_changes(tmp
     assert cache.build_inputs_digest(root, argv, env) not in seen
 
 
+def test_the_folder_of_this_runs_site_is_not_a_build_input(monkeypatch):
+    """Each run that builds the site names a new folder to its workers (harness.SITE_ENV); were it in
+    the builds' environment, every check keyed by it would run again on the run after."""
+    from harness import SITE_ENV, build_command
+
+    monkeypatch.setenv(SITE_ENV, "/tmp/pytest-1/notes-site")
+    first = build_command(Path("site"))
+    monkeypatch.setenv(SITE_ENV, "/tmp/pytest-2/notes-site")
+    assert build_command(Path("site")) == first and SITE_ENV not in first[1]
+
+
 def test_a_site_check_sees_pages_too(tmp_path):
     site = tmp_path / "site"
     (site / "a").mkdir(parents=True)

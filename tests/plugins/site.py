@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from harness import SITE_ENV  # the folder holding site/, build.log and, once finished, returncode
 from machinery import cache
 from machinery.records import BUILD_RECORDS_ENV
 
-SITE_ENV = "NOTES_SUITE_SITE"  # folder holding site/, build.log and, once finished, returncode
 SITE_CACHE = cache.CACHE.parent / "site"  # the last successful build, under the digest of its inputs
 SITE_MODULES = ("test_site.py", "test_browser.py", "test_search.py")
 BUILT_FOR = "http://127.0.0.1:8000/"  # mkdocs.yml's default site_url
