@@ -247,12 +247,14 @@ def test_page_in_the_browser(tab, site, source, record_property):
     Python copy button copies exactly the code the suite ran (blocks in closed admonitions and other
     tabs included), no serious axe finding (the styling rules on style_pages, every other rule
     everywhere). A visit that passed with exactly the same inputs is not repeated (visit_key)."""
-    name, key = str(source.relative_to(ROOT)), visit_key(site, source, browser_identity(tab.context.browser))
+    name = str(source.relative_to(ROOT))
+    styled = name in style_pages(site)
+    key = visit_key(site, source, browser_identity(tab.context.browser), styled)
     report = cache.passed_before("browser", name, key)
     if report is not None:
         record_property("browser_visits_reused", 1)
     else:
-        report = visit(tab, source, styled=name in style_pages(site))
+        report = visit(tab, source, styled=styled)
     record_property(f"pages_reached_{report['reached']}", 1)
     record_property("copy_buttons_checked", len(report["copied"]))
     problems = problems_of(source, report)

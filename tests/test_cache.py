@@ -27,16 +27,18 @@ def scratch_site(tmp_path, monkeypatch):
 SOURCE = DOCS / "tensors" / "where.md"
 
 
-def key(site, browser="chromium 1"):
+def key(site, browser="chromium-headless-shell 1", styled=False):
     # The uncached digest: this test changes the site it hashes.
     return cache.digest((site / "tensors/where/index.html").read_bytes(), cache.site_files_digest(site),
-                        *browser_plugin.JUDGES, browser)
+                        *browser_plugin.JUDGES, browser, f"styled={styled}")
 
 
 def test_a_stored_pass_comes_back_only_for_the_same_inputs(scratch_site, monkeypatch, tmp_path):
     first = key(scratch_site)
     assert first == key(scratch_site)  # the same inputs, the same key
-    assert browser_plugin.visit_key(scratch_site, SOURCE, "chromium 1") == first
+    assert browser_plugin.visit_key(scratch_site, SOURCE, "chromium-headless-shell 1", False) == first
+    # the page becomes one of the pages the style rules run on: its pass without them is not reused
+    assert browser_plugin.visit_key(scratch_site, SOURCE, "chromium-headless-shell 1", True) != first
     cache.remember_pass("browser", "docs/tensors/where.md", first, {"reached": "full"})
     assert cache.passed_before("browser", "docs/tensors/where.md", first) == {"reached": "full"}
     assert cache.passed_before("browser", "docs/tensors/other.md", first) is None  # another check
@@ -56,7 +58,8 @@ def test_a_stored_pass_comes_back_only_for_the_same_inputs(scratch_site, monkeyp
         now = key(scratch_site)
         assert now not in seen, f"changing {what} kept a key seen before: a stale pass could be reused"
         seen.add(now)
-    assert key(scratch_site, browser="chromium 2") not in seen  # another browser version
+    assert key(scratch_site, browser="chromium-headless-shell 2") not in seen  # another browser version
+    assert key(scratch_site, browser="chromium 1") not in seen  # the full browser, not its headless shell
 
     judge = tmp_path / "judge.py"
     judge.write_text("rule = 1")

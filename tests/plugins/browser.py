@@ -23,11 +23,13 @@ def browser_identity(browser) -> str:
     return f"{Path(CHROMIUM).name} {browser.version}"
 
 
-def visit_key(site: Path, source: Path, browser_version: str) -> str:
+def visit_key(site: Path, source: Path, browser: str, styled: bool) -> str:
     """Everything a visit's verdict depends on: the page as built, every other file of the site it may
-    load, the code that judges it, and the browser (machinery/cache.py)."""
+    load, the code that judges it, the browser (browser_identity) and whether axe's style rules run on
+    it, which other pages decide (machinery/cache.py)."""
     built = site / url_path(source) / "index.html"
-    return cache.digest(built.read_bytes(), cache.built_site_digest(site), *JUDGES, browser_version)
+    return cache.digest(built.read_bytes(), cache.built_site_digest(site), *JUDGES, browser, f"styled={styled}")
+
 
 # Chromium's headless shell (Debian's chromium-headless-shell, what Playwright itself drives headless):
 # the same Blink as the full browser without its user interface, whose browser process costs about
