@@ -139,8 +139,8 @@ def on_post_build(config, **kwargs):
 
 
 def on_page_content(html, page, **kwargs):
-    """Code and printed output stay out of the search index, which the search plugin builds from this
-    HTML next: a notebook is found by its prose, as a page is, not by every line of its code. The
+    """A notebook page's title, its wide code cells reachable from the keyboard, and its code and
+    printed output kept out of the search index, which the search plugin builds from this HTML next: a notebook is found by its prose, as a page is, not by every line of its code. The
     attribute goes on the innermost elements (each <pre>, the copy buttons' hidden copy of the code
     and their "Copied!"), because the plugin ends an exclusion at the first closing tag of the same
     name, even a nested one."""
@@ -153,6 +153,9 @@ def on_page_content(html, page, **kwargs):
     if heading:
         page.title = re.sub(r"<[^>]+>", "", heading.group(1)).replace("¶", "").strip()
     html = re.sub(r"<pre(?=[\s>])", "<pre data-search-exclude", html)
+    # A code cell wider than the page scrolls sideways: focusable, so that a reader on the keyboard can
+    # scroll it too, as Material makes its own code blocks (axe: scrollable-region-focusable)
+    html = html.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
     html = html.replace('<div class="clipboard-copy-txt"', '<div data-search-exclude class="clipboard-copy-txt"')
     return html.replace('<span class="notice"', '<span data-search-exclude class="notice"')
 

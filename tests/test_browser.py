@@ -76,9 +76,9 @@ AXE_RUN = """async (skip) => (await axe.run(document, {resultTypes: ['violations
     .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
                 target: v.nodes[0] && v.nodes[0].target.join(' ')}))"""
 # Three rules take two thirds of axe's time (1.5 s a page here) and judge styling, which is one
-# stylesheet for the whole site: colour contrast, links told apart from text, target sizes. They run
-# on the fewest concept pages that together show every kind of content the concept pages show
-# (style_pages); every other rule runs on every page.
+# stylesheet for the whole site (and mkdocs-jupyter's for the worked examples): colour contrast, links
+# told apart from text, target sizes. They run on the fewest pages that together show every kind of
+# content the site's pages show (style_pages); every other rule runs on every page.
 STYLE_RULES = ["color-contrast", "link-in-text-block", "target-size"]
 
 
@@ -111,15 +111,15 @@ def fewest_covering(kinds: dict[str, set[str]]) -> list[str]:
     return chosen
 
 
-def concept_kinds(site: Path) -> dict[str, set[str]]:
+def page_kinds(site: Path) -> dict[str, set[str]]:
     return {str(source.relative_to(ROOT)): content_kinds((site / url_path(source) / "index.html").read_text(encoding="utf-8"))
-            for source in doc_pages() if is_concept(source)}
+            for source in doc_pages()}
 
 
 @functools.cache
 def style_pages(site: Path) -> frozenset[str]:
-    """The concept pages the style rules run on (see STYLE_RULES), chosen from the built site."""
-    return frozenset(fewest_covering(concept_kinds(site)))
+    """The pages the style rules run on (see STYLE_RULES), chosen from the built site."""
+    return frozenset(fewest_covering(page_kinds(site)))
 
 
 def wait_until_rendered(page):
@@ -186,7 +186,7 @@ def visit(page, source: Path, accessibility: bool = True, styled: bool = False) 
     except Exception as error:  # reported with the page's state
         page.console_errors.append(f"not rendered in time: {error}")
     report["math"] = page.evaluate(MATH_STATE)
-    if is_concept(source) and accessibility:  # before the copy clicks below, which change the buttons' state
+    if accessibility:  # before the copy clicks below, which change the buttons' state
         if not page.evaluate("!!window.axe"):  # once per document
             page.add_script_tag(path=str(AXE))
         report["axe"] = page.evaluate(AXE_RUN, [] if styled else STYLE_RULES)
@@ -231,7 +231,7 @@ def problems_of(source: Path, report: dict) -> list[str]:
             problems.append(f"block {index}: the copy button copies nothing")
         elif got != expected:
             problems.append(f"block {index}: the copy button gives {got[:80]!r}..., the suite ran {expected[:80]!r}...")
-    if is_concept(source) and "axe" not in report:
+    if "axe" not in report:
         problems.append("axe did not run")
     problems += [
         f"accessibility: {v['id']} ({v['impact']}): {v['help']} on {v['nodes']} element(s), e.g. {v['target']}"
@@ -264,13 +264,14 @@ def test_page_in_the_browser(tab, site, source, record_property):
     cache.remember_pass("browser", name, key, report)
 
 
-def test_style_pages_show_every_kind_of_content_the_concept_pages_show(site):
-    kinds = concept_kinds(site)
+def test_style_pages_show_every_kind_of_content_the_sites_pages_show(site):
+    kinds = page_kinds(site)
     chosen = style_pages(site)
     everything = set().union(*kinds.values())
     assert set().union(*(kinds[name] for name in chosen)) == everything
     # what the style rules must see is among the kinds, and the formulas' insides are not
-    assert {"table", "ol", ".admonition", ".tabbed-set", ".highlight", ".arithmatex"} <= everything, everything
+    assert {"table", "ol", ".admonition", ".tabbed-set", ".highlight", ".arithmatex", ".jupyter-wrapper",
+            ".highlight-ipynb", ".concept-map"} <= everything, everything
     assert not {".mord", ".katex-html", "math", "mrow"} & everything
     assert len(chosen) < len(kinds) / 4, sorted(chosen)
 
