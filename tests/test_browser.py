@@ -71,8 +71,7 @@ COPY_EVERY_BLOCK = """async () => {
     return {copied, clipboard: await navigator.clipboard.readText()};
 }"""
 
-AXE_RUN = """async (skip) => (await axe.run(document, {resultTypes: ['violations'],
-        rules: Object.fromEntries(skip.map(id => [id, {enabled: false}]))})).violations
+AXE_RUN = """async (options) => (await axe.run(document, {resultTypes: ['violations'], ...options})).violations
     .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
                 target: v.nodes[0] && v.nodes[0].target.join(' ')}))"""
 # Three rules take two thirds of axe's time (1.5 s a page here) and judge styling, which is one
@@ -189,7 +188,7 @@ def visit(page, source: Path, accessibility: bool = True, styled: bool = False) 
     if accessibility:  # before the copy clicks below, which change the buttons' state
         if not page.evaluate("!!window.axe"):  # once per document
             page.add_script_tag(path=str(AXE))
-        report["axe"] = page.evaluate(AXE_RUN, [] if styled else STYLE_RULES)
+        report["axe"] = page.evaluate(AXE_RUN, {} if styled else {"rules": {rule: {"enabled": False} for rule in STYLE_RULES}})
     if is_notebook(source):  # markdown-cell math, typeset at build time (hooks/katex.py)
         report["notebook_math"] = page.evaluate(
             "() => ({rendered: document.querySelectorAll('.jp-RenderedMarkdown .katex').length,"
@@ -233,12 +232,36 @@ def problems_of(source: Path, report: dict) -> list[str]:
             problems.append(f"block {index}: the copy button gives {got[:80]!r}..., the suite ran {expected[:80]!r}...")
     if "axe" not in report:
         problems.append("axe did not run")
-    problems += [
-        f"accessibility: {v['id']} ({v['impact']}): {v['help']} on {v['nodes']} element(s), e.g. {v['target']}"
-        for v in report.get("axe", [])
-        if v["impact"] in {"serious", "critical"} and v["id"] not in AXE_ACCEPTED
-    ]
-    return problems
+    return problems + accessibility_problems(report.get("axe", []))
+
+
+def accessibility_problems(violations: list[dict]) -> list[str]:
+    return [f"accessibility: {v['id']} ({v['impact']}): {v['help']} on {v['nodes']} element(s), e.g. {v['target']}"
+            for v in violations if v["impact"] in {"serious", "critical"} and v["id"] not in AXE_ACCEPTED]
+
+
+# The style rules that judge colours, again in the dark scheme (target sizes do not change with it).
+DARK_RULES = ["color-contrast", "link-in-text-block"]
+
+
+@pytest.mark.reusable("site")
+def test_dark_scheme_meets_the_colour_rules_on_the_style_pages(page, site):
+    """A reader who switches to the dark scheme keeps it from page to page; on every page the style rules
+    run on (style_pages), the colour rules find nothing serious there either. (Defined before the tour,
+    so that the longest test of the file starts early and the workers finish together.)"""
+    page.goto("", wait_until="load")
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    problems = []
+    for name in sorted(style_pages(site)):
+        source = ROOT / name
+        reach(page, source)
+        wait_until_rendered(page)
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate", name
+        if not page.evaluate("!!window.axe"):  # once per document
+            page.add_script_tag(path=str(AXE))
+        found = accessibility_problems(page.evaluate(AXE_RUN, {"runOnly": DARK_RULES}))
+        problems += [f"{name}: {problem}" for problem in found]
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("source", doc_pages(), ids=lambda source: str(source.relative_to(ROOT)))
