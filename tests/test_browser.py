@@ -1,8 +1,8 @@
 """The built site in a real browser (headless Chromium driven by Playwright; fixtures in
 tests/plugins/browser.py and site.py): every page, reached by a full load or by instant navigation as readers reach it,
 shows cleanly and locally, math is rendered, copy buttons copy exactly the code the suite ran, the
-colour scheme persists, and axe-core finds no serious accessibility problem. Search is tested in
-test_search.py."""
+colour scheme persists, and axe-core finds no serious accessibility problem on any page (its colour
+rules in the dark scheme too). Search is tested in test_search.py."""
 
 import functools
 import re
