@@ -140,7 +140,8 @@ def on_post_build(config, **kwargs):
 
 def on_page_content(html, page, **kwargs):
     """A notebook page's title, its wide code cells reachable from the keyboard, and its code and
-    printed output kept out of the search index, which the search plugin builds from this HTML next: a notebook is found by its prose, as a page is, not by every line of its code. The
+    printed output kept out of the search index, which the search plugin builds from this HTML next:
+    a notebook is found by its prose, as a page is, not by every line of its code. The exclusion
     attribute goes on the innermost elements (each <pre>, the copy buttons' hidden copy of the code
     and their "Copied!"), because the plugin ends an exclusion at the first closing tag of the same
     name, even a nested one."""
