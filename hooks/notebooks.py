@@ -9,8 +9,9 @@ Notebooks are executed here, not by mkdocs-jupyter (whose `execute` is off), and
 kernel: machinery.notebooks runs each one in this process, cell by cell, under the same guards as a
 page's code (seeds, no sockets, the time limit), when the file list is known. Every fault is a
 warning naming notebook and cell, so the strict build fails on it: a cell that raises, and anything
-a cell shows that its code did not mean to (stderr, a warning, a figure that cannot be drawn). Executed copies and their records are kept in .cache/notebooks/, keyed by the notebook's
-bytes, torch, the device settings and the executor (machinery.notebooks.key), so an unchanged notebook
+a cell shows that its code did not mean to (stderr, a warning, a figure that cannot be drawn).
+Executed copies and their records are kept in .cache/notebooks/, keyed by the notebook's bytes,
+torch, the settings and the executor (machinery.notebooks.key), so an unchanged notebook
 is not run again (NOTES_FRESH=1 runs it anyway). With NOTES_BUILD_RECORDS=1 (the test suite's build)
 each notebook's record is also written beside the built site, in records/, for the suite to read
 instead of running the notebook a second time. The download button offers the notebook as stored

@@ -44,12 +44,8 @@ def run_key(source: Path, root: Path) -> str:
     from importlib.metadata import version
 
     lines, _origins, _on_page = pages.expand(source, root)
-    settings = [*execute.device_settings(), *(os.environ.get(name, "") for name in ("NOTES_PAGE_TIMEOUT",
-                                                                                      "NOTES_PAGE_CPU_BUDGET"))]
-    machinery = Path(execute.__file__).parent
     return cache.digest(pages.rel(source, root), "\n".join(lines), version("torch"), version("matplotlib"), sys.version,
-                        str(settings), Path(__file__),
-                        *(machinery / name for name in ("execute.py", "pages.py", "questions.py", "prose_only.txt")))
+                        str(execute.run_settings()), Path(__file__), *execute.EXECUTOR_FILES)
 
 
 def run(source: Path, root: Path) -> dict:

@@ -76,12 +76,16 @@ def warm_imports(data_sets: bool = True, optimizers: bool = True):
         torch.testing.assert_close(weight.detach(), weight.detach())
 
 
-# The environment that decides which device code picks: part of every key of a cached run.
-DEVICE_SETTINGS = ("CUDA_VISIBLE_DEVICES", "NOTES_FORCE_CPU")
+# What decides how the notes' code runs, part of every key of a cached run (hooks/runs.py,
+# machinery.notebooks.key, the suite's harness.run_key): the environment that picks the device and sets
+# the time limit and the CPU budget, and the package's files that run the code and judge it.
+RUN_SETTINGS = ("CUDA_VISIBLE_DEVICES", "NOTES_FORCE_CPU", "NOTES_PAGE_TIMEOUT", "NOTES_PAGE_CPU_BUDGET")
+EXECUTOR_FILES = [Path(__file__).with_name(name)
+                  for name in ("execute.py", "pages.py", "notebooks.py", "questions.py", "prose_only.txt")]
 
 
-def device_settings() -> list[str]:
-    return [os.environ.get(name, "") for name in DEVICE_SETTINGS]
+def run_settings() -> list[str]:
+    return [os.environ.get(name, "") for name in RUN_SETTINGS]
 
 
 def chosen_device():

@@ -22,7 +22,6 @@ from __future__ import annotations
 import ast
 import base64
 import contextlib
-import hashlib
 import io
 import os
 import sys
@@ -32,12 +31,11 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from machinery.cache import fingerprint
-from machinery.execute import (PageTimeout, chosen_device, describe_exception, device_settings, guarded, innermost,
-                               run_code)
+from machinery import execute
+from machinery.cache import digest, fingerprint
+from machinery.execute import PageTimeout, chosen_device, describe_exception, guarded, innermost, run_code
 
 RESULT = "__notes_cell_value__"  # the name a cell's last expression is bound to, to be shown
-SOURCES = [Path(__file__), Path(__file__).with_name("execute.py")]  # how notebooks run: part of every key
 
 
 class NotebookError(Exception):
@@ -53,14 +51,11 @@ class NotebookRun:
 
 def key(path: Path) -> str:
     """Everything a run depends on, without importing torch: the notebook's bytes, the torch and Python
-    versions, the device settings, and this executor's source."""
+    versions, the settings and the executor's source (machinery.execute.RUN_SETTINGS, EXECUTOR_FILES)."""
     from importlib.metadata import version
 
-    digest = hashlib.sha256(Path(path).read_bytes())
-    for source in SOURCES:
-        digest.update(source.read_bytes())
-    digest.update(f"{sys.version} torch {version('torch')} {device_settings()}".encode())
-    return digest.hexdigest()[:24]
+    return digest(Path(path).read_bytes(), sys.version, f"torch {version('torch')}", str(execute.run_settings()),
+                  *execute.EXECUTOR_FILES)[:24]
 
 
 def code_of(notebook) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from machinery.execute import EXECUTOR_FILES, run_settings
 from machinery.pages import ROOT, PageError, chosen_device, expand, rel
 
 
@@ -29,21 +30,21 @@ SUITE_SOURCES = [Path(__file__), Path(__file__).with_name("conftest.py"),
                  *sorted(Path(__file__).with_name("plugins").glob("*.py"))]
 # What decides how page code runs, besides the page and the code it includes: a change to any of these
 # runs every page again (run_key).
-EXECUTOR_SOURCES = [*SUITE_SOURCES, *(ROOT / "machinery" / name for name in
-                                      ("execute.py", "pages.py", "notebooks.py", "questions.py", "prose_only.txt"))]
+EXECUTOR_SOURCES = [*SUITE_SOURCES, *EXECUTOR_FILES]
 
 
 def run_key(path: Path, root: Path = ROOT) -> str:
     """Everything a page's (or notebook's) run depends on: its text with every include expanded, the
-    torch and Python versions, the device the code picks, and the executor's own source. The same key
-    means the same run; machinery/cache.py reuses a passed run only under the same key."""
+    torch and Python versions, the device the code picks, the time and CPU limits, and the executor's
+    own source. The same key means the same run; machinery/cache.py reuses a passed run only under the
+    same key."""
     import torch
 
     from machinery import cache
 
     text = "\n".join(expand(path, root)[0]) if path.suffix == ".md" else path.read_bytes()
     return cache.digest(rel(path, root), text, torch.__version__, str(chosen_device()), sys.version,
-                        *EXECUTOR_SOURCES)
+                        str(run_settings()), *EXECUTOR_SOURCES)
 
 
 def stored_run(path: Path, record_verified: bool) -> tuple[str, str, dict | None]:

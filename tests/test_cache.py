@@ -232,7 +232,7 @@ def test_a_notebook_runs_again_when_its_bytes_torch_device_or_executor_change(tm
     """machinery.notebooks.key, which names the build's executed copy and record (hooks/notebooks.py)."""
     from importlib import metadata
 
-    from machinery import notebooks
+    from machinery import execute, notebooks
 
     path = tmp_path / "x.ipynb"
     path.write_text('{"cells": []}')
@@ -247,7 +247,7 @@ def test_a_notebook_runs_again_when_its_bytes_torch_device_or_executor_change(tm
         "the torch version": lambda: monkeypatch.setattr(
             metadata, "version", lambda name: "9.9.9" if name == "torch" else real_version(name)),
         "the device": lambda: monkeypatch.setenv("NOTES_FORCE_CPU", "1"),
-        "the executor": lambda: monkeypatch.setattr(notebooks, "SOURCES", [*notebooks.SOURCES, executor]),
+        "the executor": lambda: monkeypatch.setattr(execute, "EXECUTOR_FILES", [*execute.EXECUTOR_FILES, executor]),
         "the executor's code": lambda: executor.write_text("GUARD = 2"),
     }
     seen = {first}
