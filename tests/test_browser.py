@@ -121,6 +121,18 @@ def style_pages(site: Path) -> frozenset[str]:
     return frozenset(fewest_covering(page_kinds(site)))
 
 
+def axe_violations(page, options: dict) -> list[dict]:
+    """axe's violations on the document the tab shows, run with ``options`` (loaded once per document)."""
+    if not page.evaluate("!!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(AXE_RUN, options)
+
+
+def switch_scheme(page):
+    """Click the light/dark toggle in the header, as a reader does."""
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+
+
 def wait_until_rendered(page):
     """Material's scripts have run: code blocks have copy buttons, every formula is typeset, and
     nothing is moving."""
@@ -186,9 +198,7 @@ def visit(page, source: Path, accessibility: bool = True, styled: bool = False) 
         page.console_errors.append(f"not rendered in time: {error}")
     report["math"] = page.evaluate(MATH_STATE)
     if accessibility:  # before the copy clicks below, which change the buttons' state
-        if not page.evaluate("!!window.axe"):  # once per document
-            page.add_script_tag(path=str(AXE))
-        report["axe"] = page.evaluate(AXE_RUN, {} if styled else {"rules": {rule: {"enabled": False} for rule in STYLE_RULES}})
+        report["axe"] = axe_violations(page, {} if styled else {"rules": {rule: {"enabled": False} for rule in STYLE_RULES}})
     if is_notebook(source):  # markdown-cell math, typeset at build time (hooks/katex.py)
         report["notebook_math"] = page.evaluate(
             "() => ({rendered: document.querySelectorAll('.jp-RenderedMarkdown .katex').length,"
@@ -250,16 +260,14 @@ def test_dark_scheme_meets_the_colour_rules_on_the_style_pages(page, site):
     run on (style_pages), the colour rules find nothing serious there either. (Defined before the tour,
     so that the longest test of the file starts early and the workers finish together.)"""
     page.goto("", wait_until="load")
-    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    switch_scheme(page)
     problems = []
     for name in sorted(style_pages(site)):
         source = ROOT / name
         reach(page, source)
         wait_until_rendered(page)
         assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate", name
-        if not page.evaluate("!!window.axe"):  # once per document
-            page.add_script_tag(path=str(AXE))
-        found = accessibility_problems(page.evaluate(AXE_RUN, {"runOnly": DARK_RULES}))
+        found = accessibility_problems(axe_violations(page, {"runOnly": DARK_RULES}))
         problems += [f"{name}: {problem}" for problem in found]
     assert not problems, "\n".join(problems)
 
@@ -314,7 +322,7 @@ def test_colour_scheme_toggle_switches_and_persists_across_pages(page, site):
     wait_until_rendered(page)
     scheme = lambda: page.evaluate("document.body.getAttribute('data-md-color-scheme')")  # noqa: E731
     before = scheme()
-    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    switch_scheme(page)
     after = scheme()
     assert {before, after} == {"default", "slate"}, (before, after)
     page.goto("tensors/where/", wait_until="load")  # a full load: the choice is stored
